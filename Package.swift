@@ -1,0 +1,67 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// CosmicBench: the AstroMAE redshift model on OpenBLAS, the CAI pipeline on
+/// local files, parameter sweeps, a Lambda cost model and reports.
+let package = Package(
+    name: "CosmicBench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cosmicbench", targets: ["cosmicbench"]),
+        .library(name: "AstroMAE", targets: ["AstroMAE"]),
+        .library(name: "CAIWorkload", targets: ["CAIWorkload"]),
+        .library(name: "LambdaCost", targets: ["LambdaCost"]),
+        .library(name: "SweepKit", targets: ["SweepKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "CosmicSupport"),
+        .target(name: "SafeTensors", dependencies: ["CosmicSupport"]),
+        .target(name: "AstroMAE", dependencies: ["CBLAS", "SafeTensors", "CosmicSupport"]),
+        .target(name: "TorchPickle", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "LambdaCost"),
+        .target(name: "CAIWorkload", dependencies: ["AstroMAE", "SafeTensors", "TorchPickle", "CBLAS", "CosmicSupport"]),
+        .target(
+            name: "SweepKit",
+            dependencies: [
+                "CAIWorkload", "LambdaCost", "AstroMAE", "CosmicSupport",
+                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "cosmicbench",
+            dependencies: [
+                "AstroMAE", "CAIWorkload", "LambdaCost", "SweepKit", "SafeTensors", "CosmicSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "AstroMAETests", dependencies: ["AstroMAE", "SafeTensors"]),
+        .testTarget(name: "TorchPickleTests", dependencies: ["TorchPickle"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LambdaCostTests", dependencies: ["LambdaCost"]),
+        .testTarget(name: "CAIWorkloadTests", dependencies: ["CAIWorkload", "AstroMAE", "SafeTensors"]),
+        .testTarget(name: "SweepKitTests", dependencies: ["SweepKit", "LambdaCost", "CAIWorkload"]),
+        .executableTarget(
+            name: "AstroMAEBenchmarks",
+            dependencies: [
+                "AstroMAE", "CAIWorkload", "CBLAS",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/AstroMAEBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

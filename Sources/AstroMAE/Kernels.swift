@@ -1,0 +1,149 @@
+import Foundation
+
+/// Element-wise kernels of the network: the parts that are not GEMMs.
+///
+/// They run over SIMD8 lanes so the exp/erf inside SiLU, GELU and softmax do
+/// not fall back to scalar libm calls; `Reference` keeps the libm versions the
+/// tests compare against.
+public enum Kernels {
+    public typealias V = SIMD8<Float>
+
+    // MARK: exp and erf
+
+    /// e^x for SIMD8 lanes: range reduction to r in [-ln2/2, ln2/2] and the
+    /// Cephes single-precision polynomial; about 1 ulp over [-87, 88].
+    /// Inputs are clamped to that range (exp saturates to ~0 or ~2e38).
+    @inline(__always)
+    public static func exp(_ input: V) -> V {
+        var x = input.replacing(with: V(repeating: -87.3), where: input .< -87.3)
+        x = x.replacing(with: V(repeating: 88.3), where: x .> 88.3)
+        // Adding 1.5·2^23 rounds x·log2(e) to the nearest integer n and leaves
+        // n in the low mantissa bits, with no (scalarised) rounding or
+        // float→int conversion calls.
+        let shifted = x * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        var r = x - n * 0.693_359_375
+        r = r - n * -2.121_944_4e-4
+        var p = V(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        p = p * (r * r) + r + 1
+        let k = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        return p * unsafeBitCast((k &+ 127) &<< 23, to: V.self)
+    }
+
+    /// erf(x) for SIMD8 lanes (Abramowitz & Stegun 7.1.26 form,
+    /// |error| < 1.5e-7), enough for GELU within the fixtures' 1e-4.
+    @inline(__always)
+    public static func erf(_ x: V) -> V {
+        let a = abs(x)
+        let t = 1 / (1 + 0.327_591_1 * a)
+        var p = V(repeating: 1.061_405_429)
+        p = p * t - 1.453_152_027
+        p = p * t + 1.421_413_741
+        p = p * t - 0.284_496_736
+        p = p * t + 0.254_829_592
+        let y = 1 - p * t * exp(-a * a)
+        return y.replacing(with: -y, where: x .< 0)
+    }
+
+    @inline(__always)
+    private static func abs(_ x: V) -> V { x.replacing(with: -x, where: x .< 0) }
+
+    // MARK: activations
+
+    /// In place x ← x·Φ(x) with Φ from the exact erf (PyTorch's default GELU).
+    public static func geluInPlace(_ data: UnsafeMutablePointer<Float>, count: Int) {
+        mapInPlace(data, count: count) { x in 0.5 * x * (1 + erf(x * 0.707_106_781_186_547_5)) }
+    }
+
+    /// In place x ← x·σ(x).
+    public static func siluInPlace(_ data: UnsafeMutablePointer<Float>, count: Int) {
+        mapInPlace(data, count: count) { x in x / (1 + exp(-x)) }
+    }
+
+    /// In place x ← max(x, 0).
+    public static func reluInPlace(_ data: UnsafeMutablePointer<Float>, count: Int) {
+        mapInPlace(data, count: count) { x in x.replacing(with: 0, where: x .< 0) }
+    }
+
+    @inline(__always)
+    private static func mapInPlace(_ data: UnsafeMutablePointer<Float>, count: Int, _ f: (V) -> V) {
+        var i = 0
+        let raw = UnsafeMutableRawPointer(data)
+        while i + 8 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+            raw.storeBytes(of: f(v), toByteOffset: i * 4, as: V.self)
+            i += 8
+        }
+        if i < count {
+            var tail = V(repeating: 0)
+            for j in 0..<(count - i) { tail[j] = data[i + j] }
+            let out = f(tail)
+            for j in 0..<(count - i) { data[i + j] = out[j] }
+        }
+    }
+
+    // MARK: rows
+
+    /// Adds `bias[0..<n]` to each of `rows` rows (stride `ld`) and optionally
+    /// applies ReLU: the epilogue of every Linear/conv GEMM.
+    public static func addBias(
+        _ c: UnsafeMutablePointer<Float>, rows: Int, n: Int, ld: Int,
+        bias: UnsafePointer<Float>, relu: Bool = false
+    ) {
+        for r in 0..<rows {
+            let row = c + r * ld
+            if relu {
+                for j in 0..<n { row[j] = max(row[j] + bias[j], 0) }
+            } else {
+                for j in 0..<n { row[j] += bias[j] }
+            }
+        }
+    }
+
+    /// LayerNorm over `rows` rows of width `n`: (x − mean)/√(var + eps)·γ + β,
+    /// with the biased variance PyTorch uses, computed in two passes (mean,
+    /// then centred squares) so it stays accurate when |mean| ≫ std.
+    public static func layerNorm(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float
+    ) {
+        for r in 0..<rows {
+            let src = x + r * n
+            let dst = y + r * n
+            var sum: Float = 0
+            for j in 0..<n { sum += src[j] }
+            let mean = sum / Float(n)
+            var sq: Float = 0
+            for j in 0..<n {
+                let d = src[j] - mean
+                sq += d * d
+            }
+            let inv = 1 / (sq / Float(n) + eps).squareRoot()
+            for j in 0..<n { dst[j] = (src[j] - mean) * inv * gamma[j] + beta[j] }
+        }
+    }
+
+    /// Numerically stable softmax of one row in place.
+    @inline(__always)
+    public static func softmaxInPlace(_ row: UnsafeMutablePointer<Float>, count: Int) {
+        var m = row[0]
+        for j in 1..<count { m = max(m, row[j]) }
+        for j in 0..<count { row[j] -= m }
+        mapInPlace(row, count: count) { exp($0) }
+        var s: Float = 0
+        for j in 0..<count { s += row[j] }
+        let inv = 1 / s
+        for j in 0..<count { row[j] *= inv }
+    }
+
+    /// Scalar libm versions, for tests and for checking the SIMD kernels.
+    public enum Reference {
+        public static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x / Float(2).squareRoot())) }
+        public static func silu(_ x: Float) -> Float { x / (1 + Foundation.exp(-x)) }
+    }
+}

@@ -1,0 +1,83 @@
+/// Every activation buffer of one forward pass, allocated once for a fixed
+/// number of samples (`capacity`) and reused by every call and every layer:
+/// the forward pass itself allocates nothing.
+public final class Workspace: @unchecked Sendable {
+    /// Largest batch one pass over this workspace can hold.
+    public let capacity: Int
+    /// Floats in the im2col buffer of the inception convs.
+    let columnCapacity: Int
+
+    // Encoder, sized per token (count · 17 rows).
+    let tokens: UnsafeMutablePointer<Float>
+    let normed: UnsafeMutablePointer<Float>
+    let qkv: UnsafeMutablePointer<Float>
+    let attended: UnsafeMutablePointer<Float>
+    let hidden: UnsafeMutablePointer<Float>
+    let pcm: UnsafeMutablePointer<Float>
+    let scores: UnsafeMutablePointer<Float>
+    // Inception, channels-last at 16×16 (the largest stage).
+    let inceptionA: UnsafeMutablePointer<Float>
+    let inceptionB: UnsafeMutablePointer<Float>
+    let inceptionReduce: UnsafeMutablePointer<Float>
+    let inceptionPool: UnsafeMutablePointer<Float>
+    let columns: UnsafeMutablePointer<Float>
+    // Heads.
+    let pooled: UnsafeMutablePointer<Float>
+    let small: UnsafeMutablePointer<Float>
+    let wide: UnsafeMutablePointer<Float>
+    let magnitudeIn: UnsafeMutablePointer<Float>
+    let ping: UnsafeMutablePointer<Float>
+    let pong: UnsafeMutablePointer<Float>
+    let concat: UnsafeMutablePointer<Float>
+
+    private var allocations: [(UnsafeMutablePointer<Float>, Int)] = []
+
+    /// Bytes held by the buffers.
+    public private(set) var byteCount = 0
+
+    public init(capacity: Int) {
+        precondition(capacity >= 1, "workspace capacity must be at least 1")
+        self.capacity = capacity
+        let d = WeightManifest.embedDim, rows = capacity * Geometry.tokens
+        let patchRows = capacity * PatchEmbedding.tokens
+        let largestColumns = 256 * 25 * 16
+        columnCapacity = min(capacity, 16) * largestColumns
+
+        var list: [(UnsafeMutablePointer<Float>, Int)] = []
+        func make(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            p.initialize(repeating: 0, count: count)
+            list.append((p, count))
+            return p
+        }
+        tokens = make(rows * d)
+        normed = make(rows * d)
+        qkv = make(rows * 3 * d)
+        attended = make(rows * d)
+        // `hidden` also holds the patch im2col (16·320 < 17·768 per sample).
+        hidden = make(max(rows * WeightManifest.mlpHidden, patchRows * PatchEmbedding.patchLength))
+        pcm = make(patchRows * d)
+        scores = make(Geometry.tokens * Geometry.tokens)
+        inceptionA = make(capacity * 256 * 64)
+        inceptionB = make(capacity * 256 * 64)
+        inceptionReduce = make(capacity * 256 * 32)
+        inceptionPool = make(capacity * 256 * 64)
+        columns = make(columnCapacity)
+        pooled = make(capacity * d)
+        small = make(capacity * max(d, 1024))
+        wide = make(capacity * WeightManifest.featureWidth)
+        magnitudeIn = make(capacity * Geometry.magnitudes)
+        ping = make(capacity * WeightManifest.magnitudeWidth)
+        pong = make(capacity * WeightManifest.magnitudeWidth)
+        concat = make(capacity * WeightManifest.concatWidth)
+        allocations = list
+        byteCount = list.reduce(0) { $0 + $1.1 * MemoryLayout<Float>.stride }
+    }
+
+    deinit {
+        for (pointer, count) in allocations {
+            pointer.deinitialize(count: count)
+            pointer.deallocate()
+        }
+    }
+}

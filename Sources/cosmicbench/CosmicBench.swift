@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `cosmicbench`: the command-line front of the CosmicBench libraries. Each
+/// subcommand parses its options and calls one library entry point.
+@main
+struct CosmicBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cosmicbench",
+        abstract: "Benchmark AstroMAE redshift inference as the CAI serverless pipeline runs it.",
+        subcommands: [Verify.self, Bench.self, ExportWeights.self, Rank.self]
+    )
+}

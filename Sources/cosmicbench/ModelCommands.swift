@@ -1,0 +1,111 @@
+import ArgumentParser
+import AstroMAE
+import Foundation
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the model against golden PyTorch fixtures, stage by stage.",
+        discussion: "With no FIXTURE, uses ../shared/fixtures or the copy in Fixtures/golden. The seed and batch come from each fixture's __metadata__. Exits 1 if any stage is outside tolerance.")
+
+    @Argument(help: "Fixture safetensors files.")
+    var fixtures: [String] = []
+
+    @Option(name: .long, help: "Safetensors checkpoint to use instead of seeding from the fixture's metadata.")
+    var weights: String?
+
+    @Option(name: .long, help: "Relative tolerance.")
+    var rtol: Double = 1e-4
+
+    @Option(name: .long, help: "Absolute tolerance (for values near zero).")
+    var atol: Double = 1e-5
+
+    @OptionGroup var threading: ThreadOptions
+
+    @Flag(name: .long, help: "Print the reports as JSON.")
+    var json = false
+
+    func run() throws {
+        threading.apply()
+        let urls = fixtures.isEmpty ? Verifier.defaultFixtures() : fixtures.map { URL(fileURLWithPath: $0) }
+        guard !urls.isEmpty else { throw VerificationError.noFixtures }
+        let checkpoint = try weights.map { try ModelWeights.load(contentsOf: URL(fileURLWithPath: $0)) }
+        var reports: [VerificationReport] = []
+        for url in urls {
+            let report = try Verifier.verify(fixture: url, weights: checkpoint,
+                                             tolerance: .init(relative: rtol, absolute: atol))
+            reports.append(report)
+            if !json { print(report.rendered()) }
+        }
+        if json { print(try prettyJSON(reports)) }
+        if !reports.allSatisfy(\.passed) { throw ExitCode(1) }
+    }
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure forward-pass throughput on synthetic inputs (after verifying accuracy).")
+
+    @Option(name: .long, help: "Samples per forward pass.")
+    var batch: Int = 128
+
+    @Option(name: .long, help: "Seconds to time (after warm-up).")
+    var seconds: Double = 5
+
+    @Option(name: .long, help: "Untimed warm-up batches.")
+    var warmup: Int = 2
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var threading: ThreadOptions
+
+    @Flag(name: .long, help: "Skip the accuracy check (not recommended).")
+    var skipVerify = false
+
+    @Flag(name: .long, help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive, got \(seconds)") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be non-negative, got \(warmup)") }
+    }
+
+    func run() throws {
+        threading.apply()
+        if !skipVerify {
+            for fixture in Verifier.defaultFixtures() {
+                let report = try Verifier.verify(fixture: fixture)
+                guard report.passed else {
+                    print(report.rendered())
+                    throw ValidationError("accuracy check failed with OpenBLAS \(BLAS.coreName); refusing to time a wrong model")
+                }
+            }
+        }
+        let modelInstance = AstroMAEModel(weights: try model.load())
+        let result = ThroughputBenchmark.run(model: modelInstance, batch: batch, seconds: seconds, warmup: warmup)
+        if json {
+            print(try prettyJSON(result))
+        } else {
+            print(String(format: "%.1f samples/s  %.1f GFLOP/s  batch %d  %d thread(s)  OpenBLAS %@  peak RSS %.0f MB  (median of %d batches, %.3f s each)",
+                         result.samplesPerSecond, result.gflops, result.batch, result.threads, result.blasCore,
+                         result.peakRSSMB, result.batches, result.medianBatchSeconds))
+        }
+    }
+}
+
+struct ExportWeights: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-weights",
+        abstract: "Write the seeded weights as a safetensors checkpoint with PyTorch state_dict names.")
+
+    @Option(name: .long, help: "Seed of the generated weights.")
+    var seed: UInt64 = SeededWeights.defaultSeed
+
+    @Option(name: .long, help: "Output file.")
+    var out: String
+
+    func run() throws {
+        let weights = ModelWeights.seeded(seed)
+        try weights.write(to: URL(fileURLWithPath: out))
+        print("wrote \(WeightManifest.all.count) tensors (\(WeightManifest.parameterCount) parameters, seed \(seed)) to \(out)")
+    }
+}
