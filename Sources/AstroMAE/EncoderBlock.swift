@@ -75,49 +75,52 @@ struct EncoderBlock {
         }
 
         norm2.forward(x, into: ws.normed, rows: rows)
-        fc1.forward(ws.normed, rows: rows, into: ws.hidden)
-        Kernels.geluInPlace(ws.hidden, count: rows * WeightManifest.mlpHidden)
+        fc1.forward(ws.normed, rows: rows, into: ws.hidden, activation: .gelu)
         fc2.forward(ws.hidden, rows: rows, into: x, accumulate: true)
     }
 
     /// PCM on the 16 patch tokens of each sample (a 4×4 image with 192
     /// channels; a 1×1 conv is the same per token, so spatial layout does not
     /// matter): 192 →(groups 48)→ 768, BN, SiLU, 768 →(groups 48)→ 192.
+    /// Each group is a tiny dense product (4→16, then 16→4) done in registers.
     private func pcm(_ x: UnsafePointer<Float>, count: Int, hidden: UnsafeMutablePointer<Float>,
                      out: UnsafeMutablePointer<Float>) {
+        typealias V = Kernels.V
         let d = WeightManifest.embedDim, wide = WeightManifest.mlpHidden
         let tokens = count * PatchEmbedding.tokens
         pcmExpand.withUnsafeBufferPointer { we in
             pcmExpandBias.withUnsafeBufferPointer { be in
-                for n in 0..<tokens {
-                    let b = n / PatchEmbedding.tokens, t = n % PatchEmbedding.tokens
-                    let src = x + (b * Geometry.tokens + 1 + t) * d
-                    let h = hidden + n * wide
-                    for g in 0..<Self.groups {
-                        let hg = h + g * 16
-                        for o in 0..<16 { hg[o] = be[g * 16 + o] }
-                        for i in 0..<4 {
-                            let v = src[g * 4 + i]
-                            let w = we.baseAddress! + (g * 4 + i) * 16
-                            for o in 0..<16 { hg[o] += w[o] * v }
-                        }
-                    }
-                }
-            }
-        }
-        Kernels.siluInPlace(hidden, count: tokens * wide)
-        pcmReduce.withUnsafeBufferPointer { wr in
-            pcmReduceBias.withUnsafeBufferPointer { br in
-                for n in 0..<tokens {
-                    let h = hidden + n * wide
-                    let dst = out + n * d
-                    for g in 0..<Self.groups {
-                        let og = dst + g * 4
-                        for o in 0..<4 { og[o] = br[g * 4 + o] }
-                        for i in 0..<16 {
-                            let v = h[g * 16 + i]
-                            let w = wr.baseAddress! + (g * 16 + i) * 4
-                            for o in 0..<4 { og[o] += w[o] * v }
+                pcmReduce.withUnsafeBufferPointer { wr in
+                    pcmReduceBias.withUnsafeBufferPointer { br in
+                        let we = we.baseAddress!, be = be.baseAddress!, wr = wr.baseAddress!, br = br.baseAddress!
+                        for n in 0..<tokens {
+                            let b = n / PatchEmbedding.tokens, t = n % PatchEmbedding.tokens
+                            let src = x + (b * Geometry.tokens + 1 + t) * d
+                            let h = hidden + n * wide
+                            for g in 0..<Self.groups {
+                                var lo = Kernels.load(be + g * 16), hi = Kernels.load(be + g * 16 + 8)
+                                for i in 0..<4 {
+                                    let v = V(repeating: src[g * 4 + i])
+                                    let w = we + (g * 4 + i) * 16
+                                    lo = lo + Kernels.load(w) * v
+                                    hi = hi + Kernels.load(w + 8) * v
+                                }
+                                Kernels.store(Kernels.silu(lo), h + g * 16)
+                                Kernels.store(Kernels.silu(hi), h + g * 16 + 8)
+                            }
+                            let dst = out + n * d
+                            for pair in 0..<(Self.groups / 2) {
+                                // Two groups (4 outputs each) share one 8-lane accumulator.
+                                let g0 = 2 * pair, g1 = g0 + 1
+                                var acc = Kernels.load(br + g0 * 4)
+                                for i in 0..<16 {
+                                    let w0 = wr + (g0 * 16 + i) * 4, w1 = wr + (g1 * 16 + i) * 4
+                                    let wv = V(w0[0], w0[1], w0[2], w0[3], w1[0], w1[1], w1[2], w1[3])
+                                    let hv = V(lowHalf: SIMD4(repeating: h[g0 * 16 + i]), highHalf: SIMD4(repeating: h[g1 * 16 + i]))
+                                    acc = acc + wv * hv
+                                }
+                                Kernels.store(acc, dst + g0 * 4)
+                            }
                         }
                     }
                 }
@@ -127,6 +130,7 @@ struct EncoderBlock {
 
     /// Multi-head self-attention core per sample: softmax(q·kᵀ/8)·v for each
     /// of the 3 heads, heads re-joined in order into `out` [count·17 × 192].
+    /// (Scaling the scores by 1/8 equals scaling q first: a power of two.)
     private func attention(_ qkv: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
                            scores: UnsafeMutablePointer<Float>) {
         let d = WeightManifest.embedDim, n = Geometry.tokens, hd = Self.headDim
@@ -139,20 +143,11 @@ struct EncoderBlock {
                 for i in 0..<n {
                     let row = scores + i * n
                     let qi = q + i * stride
-                    for j in 0..<n {
-                        let kj = k + j * stride
-                        var s: Float = 0
-                        for e in 0..<hd { s += qi[e] * kj[e] }
-                        row[j] = s * scale
-                    }
+                    for j in 0..<n { row[j] = Kernels.dot(qi, k + j * stride, count: hd) * scale }
                     Kernels.softmaxInPlace(row, count: n)
                     let o = out + (b * n + i) * d + h * hd
-                    for e in 0..<hd { o[e] = 0 }
-                    for j in 0..<n {
-                        let a = row[j]
-                        let vj = v + j * stride
-                        for e in 0..<hd { o[e] += a * vj[e] }
-                    }
+                    o.update(repeating: 0, count: hd)
+                    for j in 0..<n { Kernels.axpy(row[j], v + j * stride, o, count: hd) }
                 }
             }
         }

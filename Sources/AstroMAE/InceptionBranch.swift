@@ -75,8 +75,8 @@ struct InceptionBranch {
                      workspace ws: Workspace) {
             let rows = count * side * side
             let w = width, reduced = reduce.outFeatures
-            branch1.linear.forward(x, rows: rows, into: y, ldy: cout, relu: true)
-            reduce.forward(x, rows: rows, into: ws.inceptionReduce, relu: true)
+            branch1.linear.forward(x, rows: rows, into: y, ldy: cout, activation: .relu)
+            reduce.forward(x, rows: rows, into: ws.inceptionReduce, activation: .relu)
             InceptionBranch.conv(branch2, ws.inceptionReduce, ld: reduced, count: count, side: side,
                                  into: y + w, ldy: cout, workspace: ws)
             if let branch3 {
@@ -84,7 +84,7 @@ struct InceptionBranch {
                                      into: y + 2 * w, ldy: cout, workspace: ws)
             }
             InceptionBranch.maxPool3x3(x, count: count, side: side, channels: cin, into: ws.inceptionPool)
-            branch4.linear.forward(ws.inceptionPool, rows: rows, into: y + cout - w, ldy: cout, relu: true)
+            branch4.linear.forward(ws.inceptionPool, rows: rows, into: y + cout - w, ldy: cout, activation: .relu)
         }
     }
 
@@ -129,7 +129,7 @@ struct InceptionBranch {
                 }
             }
         }
-        dense.forward(flat, rows: count, into: ws.wide, relu: true)
+        dense.forward(flat, rows: count, into: ws.wide, activation: .relu)
         mix.forward(ws.wide, rows: count, into: out, ldy: ldOut)
     }
 
@@ -177,7 +177,7 @@ struct InceptionBranch {
                     for ny in max(0, y - 1)...min(side - 1, y + 1) {
                         for nx in max(0, xx - 1)...min(side - 1, xx + 1) {
                             let src = x + ((s * side + ny) * side + nx) * channels
-                            for c in 0..<channels where src[c] > dst[c] { dst[c] = src[c] }
+                            for c in 0..<channels { dst[c] = max(dst[c], src[c]) }
                         }
                     }
                 }
@@ -208,9 +208,9 @@ struct InceptionBranch {
                                 let ix = ox + kx - pad
                                 if iy >= 0, iy < side, ix >= 0, ix < side {
                                     let src = x + (((first + s) * side + iy) * side + ix) * ld
-                                    dst.update(from: src, count: c)
+                                    for j in 0..<c { dst[j] = src[j] }
                                 } else {
-                                    dst.update(repeating: 0, count: c)
+                                    for j in 0..<c { dst[j] = 0 }
                                 }
                                 dst += c
                             }
@@ -218,7 +218,7 @@ struct InceptionBranch {
                     }
                 }
             }
-            block.linear.forward(col, rows: n * pixels, into: y + first * pixels * ldy, ldy: ldy, relu: true)
+            block.linear.forward(col, rows: n * pixels, into: y + first * pixels * ldy, ldy: ldy, activation: .relu)
             first += n
         }
     }

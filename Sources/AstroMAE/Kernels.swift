@@ -57,12 +57,12 @@ public enum Kernels {
 
     /// In place x ← x·Φ(x) with Φ from the exact erf (PyTorch's default GELU).
     public static func geluInPlace(_ data: UnsafeMutablePointer<Float>, count: Int) {
-        mapInPlace(data, count: count) { x in 0.5 * x * (1 + erf(x * 0.707_106_781_186_547_5)) }
+        mapInPlace(data, count: count) { gelu($0) }
     }
 
     /// In place x ← x·σ(x).
     public static func siluInPlace(_ data: UnsafeMutablePointer<Float>, count: Int) {
-        mapInPlace(data, count: count) { x in x / (1 + exp(-x)) }
+        mapInPlace(data, count: count) { silu($0) }
     }
 
     /// In place x ← max(x, 0).
@@ -89,42 +89,109 @@ public enum Kernels {
 
     // MARK: rows
 
-    /// Adds `bias[0..<n]` to each of `rows` rows (stride `ld`) and optionally
-    /// applies ReLU: the epilogue of every Linear/conv GEMM.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+
+    @inline(__always)
+    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+
+    /// Σ a[i]·b[i] over `count` elements with eight-lane partial sums (the
+    /// compiler will not reassociate a scalar float reduction by itself).
+    @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var acc0 = V(repeating: 0), acc1 = V(repeating: 0)
+        var i = 0
+        while i + 16 <= count {
+            acc0 = acc0 + load(a + i) * load(b + i)
+            acc1 = acc1 + load(a + i + 8) * load(b + i + 8)
+            i += 16
+        }
+        while i + 8 <= count {
+            acc0 = acc0 + load(a + i) * load(b + i)
+            i += 8
+        }
+        var s = (acc0 + acc1).sum()
+        while i < count { s += a[i] * b[i]; i += 1 }
+        return s
+    }
+
+    /// y[0..<count] += a · x[0..<count].
+    @inline(__always)
+    public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        let va = V(repeating: a)
+        while i + 8 <= count {
+            store(load(y + i) + va * load(x + i), y + i)
+            i += 8
+        }
+        while i < count { y[i] += a * x[i]; i += 1 }
+    }
+
+    /// Adds `bias[0..<n]` to each of `rows` rows (stride `ld`), then applies
+    /// `activation`: the epilogue of every Linear/conv GEMM.
     public static func addBias(
         _ c: UnsafeMutablePointer<Float>, rows: Int, n: Int, ld: Int,
-        bias: UnsafePointer<Float>, relu: Bool = false
+        bias: UnsafePointer<Float>, activation: Activation = .none
     ) {
+        switch activation {
+        case .none: addBias(c, rows: rows, n: n, ld: ld, bias: bias) { $0 }
+        case .relu: addBias(c, rows: rows, n: n, ld: ld, bias: bias) { $0.replacing(with: 0, where: $0 .< 0) }
+        case .gelu: addBias(c, rows: rows, n: n, ld: ld, bias: bias) { gelu($0) }
+        }
+    }
+
+    @inline(__always)
+    private static func addBias(_ c: UnsafeMutablePointer<Float>, rows: Int, n: Int, ld: Int,
+                                bias: UnsafePointer<Float>, _ f: (V) -> V) {
         for r in 0..<rows {
             let row = c + r * ld
-            if relu {
-                for j in 0..<n { row[j] = max(row[j] + bias[j], 0) }
-            } else {
-                for j in 0..<n { row[j] += bias[j] }
+            var j = 0
+            while j + 8 <= n {
+                store(f(load(row + j) + load(bias + j)), row + j)
+                j += 8
+            }
+            if j < n {
+                var tail = V(repeating: 0)
+                for t in 0..<(n - j) { tail[t] = row[j + t] + bias[j + t] }
+                let out = f(tail)
+                for t in 0..<(n - j) { row[j + t] = out[t] }
             }
         }
     }
 
+    /// The activation fused into a GEMM epilogue.
+    public enum Activation: Sendable { case none, relu, gelu }
+
+    @inline(__always)
+    static func gelu(_ x: V) -> V { 0.5 * x * (1 + erf(x * 0.707_106_781_186_547_5)) }
+
+    @inline(__always)
+    static func silu(_ x: V) -> V { x / (1 + exp(-x)) }
+
     /// LayerNorm over `rows` rows of width `n`: (x − mean)/√(var + eps)·γ + β,
     /// with the biased variance PyTorch uses, computed in two passes (mean,
     /// then centred squares) so it stays accurate when |mean| ≫ std.
+    /// `n` must be a multiple of 8 (192 here).
     public static func layerNorm(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int,
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float
     ) {
+        precondition(n % 8 == 0, "layerNorm width must be a multiple of 8")
         for r in 0..<rows {
             let src = x + r * n
             let dst = y + r * n
-            var sum: Float = 0
-            for j in 0..<n { sum += src[j] }
-            let mean = sum / Float(n)
-            var sq: Float = 0
-            for j in 0..<n {
-                let d = src[j] - mean
-                sq += d * d
+            var acc = V(repeating: 0)
+            for j in stride(from: 0, to: n, by: 8) { acc += load(src + j) }
+            let mean = V(repeating: acc.sum() / Float(n))
+            var sq = V(repeating: 0)
+            for j in stride(from: 0, to: n, by: 8) {
+                let d = load(src + j) - mean
+                sq = sq + d * d
             }
-            let inv = 1 / (sq / Float(n) + eps).squareRoot()
-            for j in 0..<n { dst[j] = (src[j] - mean) * inv * gamma[j] + beta[j] }
+            let inv = V(repeating: 1 / (sq.sum() / Float(n) + eps).squareRoot())
+            for j in stride(from: 0, to: n, by: 8) {
+                store(((load(src + j) - mean) * inv) * load(gamma + j) + load(beta + j), dst + j)
+            }
         }
     }
 

@@ -20,12 +20,12 @@ struct Linear {
     }
 
     /// y[rows × out] (row stride `ldy`) = x[rows × in] (stride `ldx`) · Wᵀ + b,
-    /// then ReLU if asked. With `accumulate`, adds into y instead (the
+    /// then `activation`. With `accumulate`, adds into y instead (the
     /// residual connections of the encoder).
     func forward(
         _ x: UnsafePointer<Float>, ldx: Int? = nil, rows: Int,
         into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
-        relu: Bool = false, accumulate: Bool = false
+        activation: Kernels.Activation = .none, accumulate: Bool = false
     ) {
         let ldy = ldy ?? outFeatures
         weight.withUnsafeBufferPointer { w in
@@ -34,7 +34,7 @@ struct Linear {
                       c: y, ldc: ldy, beta: accumulate ? 1 : 0)
         }
         bias.withUnsafeBufferPointer { b in
-            Kernels.addBias(y, rows: rows, n: outFeatures, ld: ldy, bias: b.baseAddress!, relu: relu)
+            Kernels.addBias(y, rows: rows, n: outFeatures, ld: ldy, bias: b.baseAddress!, activation: activation)
         }
     }
 }

@@ -37,7 +37,7 @@ struct VisionHead {
         fcNorm.forward(pooled, into: scratch, rows: count)
         trace?.record("trace.pooled", scratch, count * WeightManifest.embedDim)
         head.forward(scratch, rows: count, into: pooled)
-        expand.forward(pooled, rows: count, into: wide, relu: true)
+        expand.forward(pooled, rows: count, into: wide, activation: .relu)
         mix.forward(wide, rows: count, into: out, ldy: ldOut)
     }
 }
@@ -58,10 +58,10 @@ struct MagnitudeMLP {
                  ping: UnsafeMutablePointer<Float>, pong: UnsafeMutablePointer<Float>,
                  into out: UnsafeMutablePointer<Float>, ldOut: Int) {
         for i in 0..<(count * Geometry.magnitudes) { input[i] = Float(magnitudes[i]) }
-        layers[0].forward(input, rows: count, into: ping, relu: true)
-        layers[1].forward(ping, rows: count, into: pong, relu: true)
-        layers[2].forward(pong, rows: count, into: ping, relu: true)
-        layers[3].forward(ping, rows: count, into: pong, relu: true)
+        layers[0].forward(input, rows: count, into: ping, activation: .relu)
+        layers[1].forward(ping, rows: count, into: pong, activation: .relu)
+        layers[2].forward(pong, rows: count, into: ping, activation: .relu)
+        layers[3].forward(ping, rows: count, into: pong, activation: .relu)
         layers[4].forward(pong, rows: count, into: out, ldy: ldOut)
     }
 }
@@ -79,7 +79,7 @@ struct RedshiftHead {
 
     func forward(concat: UnsafePointer<Float>, count: Int, scratch: UnsafeMutablePointer<Float>,
                  into out: UnsafeMutablePointer<Float>) {
-        hidden.forward(concat, rows: count, into: scratch, relu: true)
+        hidden.forward(concat, rows: count, into: scratch, activation: .relu)
         output.forward(scratch, rows: count, into: out)
     }
 }

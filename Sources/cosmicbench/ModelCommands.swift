@@ -2,6 +2,8 @@ import ArgumentParser
 import AstroMAE
 import Foundation
 
+extension Parallelism: ExpressibleByArgument {}
+
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the model against golden PyTorch fixtures, stage by stage.",
@@ -54,8 +56,19 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Untimed warm-up batches.")
     var warmup: Int = 2
 
+    @Option(name: .long, help: "Samples per engine pass (workspace size); default: the batch.")
+    var microBatch: Int?
+
+    @Option(name: .long, help: "Threads (default 1).")
+    var threads: Int = 1
+
+    @Option(name: .long, help: "How threads are used: split (batch split, single-threaded BLAS) or blas (OpenBLAS threads).")
+    var parallelism: Parallelism = .splitBatch
+
     @OptionGroup var model: ModelOptions
-    @OptionGroup var threading: ThreadOptions
+
+    @Flag(name: .long, help: "Skip the sgemm roofline measurement.")
+    var noRoofline = false
 
     @Flag(name: .long, help: "Skip the accuracy check (not recommended).")
     var skipVerify = false
@@ -67,10 +80,14 @@ struct Bench: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive, got \(seconds)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be non-negative, got \(warmup)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let microBatch, microBatch < 1 { throw ValidationError("--micro-batch must be at least 1, got \(microBatch)") }
     }
 
     func run() throws {
-        threading.apply()
+        let session = InferenceSession(model: AstroMAEModel(weights: try model.load()),
+                                       microBatch: min(batch, microBatch ?? batch), threads: threads,
+                                       parallelism: parallelism)
         if !skipVerify {
             for fixture in Verifier.defaultFixtures() {
                 let report = try Verifier.verify(fixture: fixture)
@@ -80,14 +97,18 @@ struct Bench: ParsableCommand {
                 }
             }
         }
-        let modelInstance = AstroMAEModel(weights: try model.load())
-        let result = ThroughputBenchmark.run(model: modelInstance, batch: batch, seconds: seconds, warmup: warmup)
+        let result = ThroughputBenchmark.run(session: session, batch: batch, seconds: seconds, warmup: warmup,
+                                             measureRoofline: !noRoofline)
         if json {
             print(try prettyJSON(result))
         } else {
-            print(String(format: "%.1f samples/s  %.1f GFLOP/s  batch %d  %d thread(s)  OpenBLAS %@  peak RSS %.0f MB  (median of %d batches, %.3f s each)",
-                         result.samplesPerSecond, result.gflops, result.batch, result.threads, result.blasCore,
-                         result.peakRSSMB, result.batches, result.medianBatchSeconds))
+            print(String(format: "%.1f samples/s  %.1f GFLOP/s  batch %d (passes of %d)  %d thread(s) %@  OpenBLAS %@ × %d  peak RSS %.0f MB  (median of %d batches, %.3f s each)",
+                         result.samplesPerSecond, result.gflops, result.batch, result.microBatch, result.threads,
+                         result.parallelism, result.blasCore, result.blasThreads, result.peakRSSMB, result.batches,
+                         result.medianBatchSeconds))
+            if let sgemm = result.sgemmGFLOPS, let fraction = result.rooflineFraction {
+                print(String(format: "sgemm roofline %.1f GFLOP/s (1536³, same threads) → model at %.0f%% of it", sgemm, fraction * 100))
+            }
         }
     }
 }

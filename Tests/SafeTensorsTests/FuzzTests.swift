@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import SafeTensors
+import SafeTensors
 
 /// Seeded corruption of a valid file: the reader must either throw a
 /// `SafeTensorsError` naming the file or return a layout that is consistent

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import SafeTensors
+import SafeTensors
 
 /// Reads the repository's golden AstroMAE trace (written by the Python
 /// reference) and checks values computed independently with Python's struct.

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import SafeTensors
+import SafeTensors
 
 /// One test per validation failure, each asserting the exact error case and
 /// its payload; every malformed input is otherwise valid, so the test fails

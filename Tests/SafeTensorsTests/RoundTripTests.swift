@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import SafeTensors
+import SafeTensors
 
 final class RoundTripTests: XCTestCase {
     private func sampleWriter() throws -> SafeTensorsWriter {

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import SafeTensors
+import SafeTensors
 
 /// Deterministic generator so fuzz failures reproduce from the seed.
 struct SplitMix64: RandomNumberGenerator {

@@ -1,0 +1,143 @@
+import Foundation
+
+/// `cosmicbench compare BASE NEW`: configuration-by-configuration comparison
+/// of two sweep result directories (their `summary.csv`), for a CI gate.
+public enum SweepComparison {
+    /// A compared metric and which direction is worse.
+    public struct Metric: Sendable {
+        public var column: String
+        public var label: String
+        /// True when a larger value is a regression (time, memory).
+        public var higherIsWorse: Bool
+        public var tolerance: Double
+    }
+
+    public enum Verdict: String, Sendable {
+        case ok = "ok"
+        case regression = "REGRESSION"
+        case improvement = "improvement"
+    }
+
+    public struct Line: Sendable, Equatable {
+        public var configuration: String
+        public var metric: String
+        public var base: Double
+        public var new: Double
+        /// (new − base) / base × 100.
+        public var changePercent: Double
+        public var tolerancePercent: Double
+        public var verdict: Verdict
+    }
+
+    public struct Result: Sendable {
+        public var lines: [Line]
+        public var onlyInBase: [String]
+        public var onlyInNew: [String]
+        /// Configurations in both whose base or new run failed.
+        public var notComparable: [String]
+
+        public var hasRegression: Bool { lines.contains { $0.verdict == .regression } }
+        public var improvements: [Line] { lines.filter { $0.verdict == .improvement } }
+
+        /// A Markdown report: the diff table, then missing configurations.
+        public var markdown: String {
+            var out = "## Sweep comparison\n\n"
+            let rows = lines.map { line in
+                [line.configuration, line.metric, NumberFormat.significant(line.base, 4),
+                 NumberFormat.significant(line.new, 4),
+                 (line.changePercent >= 0 ? "+" : "") + NumberFormat.fixed(line.changePercent, 1) + " %",
+                 "±" + NumberFormat.trimmed(line.tolerancePercent, 1) + " %", line.verdict.rawValue]
+            }
+            if rows.isEmpty {
+                out += "No configuration is present in both result sets.\n"
+            } else {
+                out += Tables.markdownTable(["Configuration", "Metric", "Base", "New", "Change", "Tolerance", "Verdict"],
+                                            rows, rightAligned: [2, 3, 4, 5])
+            }
+            if !onlyInBase.isEmpty { out += "\nOnly in BASE (not compared): " + onlyInBase.joined(separator: ", ") + "\n" }
+            if !onlyInNew.isEmpty { out += "\nOnly in NEW (not compared): " + onlyInNew.joined(separator: ", ") + "\n" }
+            if !notComparable.isEmpty {
+                out += "\nFailed on one side (not compared): " + notComparable.joined(separator: ", ") + "\n"
+            }
+            let regressions = lines.filter { $0.verdict == .regression }.count
+            out += "\n"
+            if regressions > 0 {
+                out += "**\(regressions) regression(s) beyond tolerance.**\n"
+            } else {
+                out += "No regression beyond tolerance.\n"
+            }
+            if !improvements.isEmpty {
+                out += "\(improvements.count) improvement(s) beyond tolerance: consider updating the baseline.\n"
+            }
+            return out
+        }
+    }
+
+    /// The default metrics: median rank inference time and peak RSS (up is
+    /// worse) and rank samples/s (down is worse), all at `tolerance`.
+    public static func metrics(tolerance: Double, timeTolerance: Double? = nil, throughputTolerance: Double? = nil,
+                               memoryTolerance: Double? = nil) -> [Metric] {
+        [
+            Metric(column: "measured_inference_median_s", label: "median rank inference (s)", higherIsWorse: true,
+                   tolerance: timeTolerance ?? tolerance),
+            Metric(column: "measured_rank_samples_per_s", label: "rank samples/s", higherIsWorse: false,
+                   tolerance: throughputTolerance ?? tolerance),
+            Metric(column: "measured_peak_rss_mb", label: "peak RSS (MB)", higherIsWorse: true,
+                   tolerance: memoryTolerance ?? tolerance),
+        ]
+    }
+
+    /// Compares two result directories (or two summary.csv files).
+    public static func compare(base: URL, new: URL, metrics: [Metric]) throws -> Result {
+        try compare(base: rows(at: base), new: rows(at: new), metrics: metrics)
+    }
+
+    /// Compares summary rows; the first row of each configuration is used
+    /// (measured figures do not depend on the modelled memory).
+    public static func compare(base: [SummaryRow], new: [SummaryRow], metrics: [Metric]) -> Result {
+        let baseRows = firstByConfig(base), newRows = firstByConfig(new)
+        var result = Result(lines: [], onlyInBase: [], onlyInNew: [], notComparable: [])
+        for (id, b) in baseRows.order.map({ ($0, baseRows.rows[$0]!) }) {
+            guard let n = newRows.rows[id] else {
+                result.onlyInBase.append(id)
+                continue
+            }
+            guard b.isOK, n.isOK else {
+                result.notComparable.append(id)
+                continue
+            }
+            for metric in metrics {
+                guard let bv = b.number(metric.column), let nv = n.number(metric.column) else { continue }
+                let change = bv != 0 ? (nv - bv) / abs(bv) : (nv == 0 ? 0 : .infinity)
+                let worse = metric.higherIsWorse ? change : -change
+                let verdict: Verdict = worse > metric.tolerance ? .regression
+                    : worse < -metric.tolerance ? .improvement : .ok
+                result.lines.append(Line(configuration: id, metric: metric.label, base: bv, new: nv,
+                                         changePercent: change * 100, tolerancePercent: metric.tolerance * 100,
+                                         verdict: verdict))
+            }
+        }
+        result.onlyInNew = newRows.order.filter { baseRows.rows[$0] == nil }
+        return result
+    }
+
+    private static func rows(at url: URL) throws -> [SummaryRow] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw SweepError.missingResults(path: url.path)
+        }
+        let file = isDirectory.boolValue ? SweepFiles(directory: url).summary : url
+        guard FileManager.default.fileExists(atPath: file.path) else { throw SweepError.missingResults(path: url.path) }
+        return try SummaryRow.read(file)
+    }
+
+    private static func firstByConfig(_ rows: [SummaryRow]) -> (order: [String], rows: [String: SummaryRow]) {
+        var order: [String] = []
+        var byID: [String: SummaryRow] = [:]
+        for row in rows where byID[row.configID] == nil {
+            order.append(row.configID)
+            byID[row.configID] = row
+        }
+        return (order, byID)
+    }
+}

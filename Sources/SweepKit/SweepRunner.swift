@@ -1,0 +1,249 @@
+import CAIWorkload
+import CosmicSupport
+import Foundation
+
+/// What happened during a sweep, for a progress display.
+public enum SweepEvent: Sendable {
+    /// A configuration starts; `done`/`total` count configurations, the ETA
+    /// (seconds, nil until one has finished) comes from work done so far.
+    case configurationStarted(index: Int, total: Int, id: String, etaSeconds: Double?)
+    /// A configuration was already in the results and is skipped.
+    case configurationSkipped(index: Int, total: Int, id: String)
+    /// A partition file is being generated.
+    case generating(partition: String, file: Int, samples: Int)
+    /// A repetition (0 = warm-up) of the current configuration is running.
+    case repetition(number: Int, of: Int)
+    case configurationFinished(index: Int, total: Int, id: String)
+}
+
+/// The result files of a sweep directory.
+public struct SweepFiles: Sendable {
+    public let directory: URL
+
+    public init(directory: URL) {
+        self.directory = directory
+    }
+
+    public var ranks: URL { directory.appendingPathComponent("ranks.csv") }
+    public var summary: URL { directory.appendingPathComponent("summary.csv") }
+    public var summaryJSON: URL { directory.appendingPathComponent("summary.json") }
+    public var environment: URL { directory.appendingPathComponent("environment.json") }
+    public var tables: URL { directory.appendingPathComponent("tables.md") }
+    public var report: URL { directory.appendingPathComponent("REPORT.md") }
+    public var plots: URL { directory.appendingPathComponent("plots") }
+}
+
+/// What a sweep run did.
+public struct SweepOutcome: Sendable {
+    /// Configurations measured in this run.
+    public var ran: [String]
+    /// Configurations already complete in the results, not re-run.
+    public var skipped: [String]
+    public var files: SweepFiles
+}
+
+/// Runs a sweep: for each configuration, verify accuracy with the BLAS
+/// threads about to be timed, provide the measured ranks' partition files,
+/// run the ranks `repetitions` times, then rewrite the result files.
+///
+/// Resumable: after each configuration `ranks.csv` is rewritten whole through
+/// a temporary file and a rename (CosmicSupport.AtomicFile), so an interrupt
+/// leaves either the old or the new file, never a partial row; the summary
+/// files are then rebuilt from `ranks.csv`. On a re-run, a configuration whose
+/// id is in `ranks.csv` with every run `ok` is skipped; one with failed runs
+/// is measured again and its old rows replaced, so no row is duplicated.
+/// Summaries are rebuilt from all of `ranks.csv` with the current Lambda
+/// settings, so changing only `[lambda]` and re-running re-models without
+/// re-measuring.
+public final class SweepRunner {
+    public let spec: SweepSpec
+    public var runner: RankRunning
+    public var verifier: AccuracyChecking
+    public var partitions: PartitionProviding
+    /// Where rank processes write `{rank}.json` and logs (kept out of results).
+    public var workDirectory: URL
+    /// Collected once per run into environment.json.
+    public var environment: () -> EnvironmentInfo = EnvironmentInfo.collect
+    public var onEvent: ((SweepEvent) -> Void)?
+
+    public init(spec: SweepSpec, runner: RankRunning, verifier: AccuracyChecking, partitions: PartitionProviding,
+                workDirectory: URL? = nil) {
+        self.spec = spec
+        self.runner = runner
+        self.verifier = verifier
+        self.partitions = partitions
+        self.workDirectory = workDirectory ?? URL(fileURLWithPath: spec.cacheDirectory)
+            .appendingPathComponent("runs").appendingPathComponent(spec.name)
+    }
+
+    public var files: SweepFiles { SweepFiles(directory: URL(fileURLWithPath: spec.outputDirectory)) }
+
+    /// Runs every configuration not yet complete. Throws on the first
+    /// configuration that cannot be verified, provided or run; everything
+    /// finished before it stays in the results.
+    @discardableResult
+    public func run() throws -> SweepOutcome {
+        let files = self.files
+        try FileManager.default.createDirectory(at: files.directory, withIntermediateDirectories: true)
+        var records: [RankRecord] = []
+        if FileManager.default.fileExists(atPath: files.ranks.path) {
+            records = try RankRecord.records(in: try CSVTable.read(files.ranks), path: files.ranks.path)
+        }
+        let configurations = spec.configurations
+        let complete = Self.completeConfigurations(records)
+        let pending = configurations.filter { !complete.contains($0.id) }
+        try AtomicFile.write(try environment().encoded(), to: files.environment)
+        // Heal a summary left behind by an interrupt between the two writes.
+        try writeOutputs(records: records)
+
+        let workOf = { (c: SweepConfiguration) -> Double in
+            Double(c.measuredRanks(measure: self.spec.measure, includeRemainder: self.spec.measureRemainder).count
+                * self.spec.repetitions * c.partition.samplesPerFile)
+        }
+        let totalWork = pending.reduce(0) { $0 + workOf($1) }
+        var doneWork = 0.0
+        let started = MonotonicClock.now()
+        var outcome = SweepOutcome(ran: [], skipped: [], files: files)
+        for (offset, configuration) in configurations.enumerated() {
+            let index = offset + 1
+            if complete.contains(configuration.id) {
+                outcome.skipped.append(configuration.id)
+                onEvent?(.configurationSkipped(index: index, total: configurations.count, id: configuration.id))
+                continue
+            }
+            let elapsed = MonotonicClock.now() - started
+            let eta = doneWork > 0 ? elapsed / doneWork * (totalWork - doneWork) : nil
+            onEvent?(.configurationStarted(index: index, total: configurations.count, id: configuration.id,
+                                           etaSeconds: eta))
+            let measured = try measure(configuration)
+            records.removeAll { $0.configuration.id == configuration.id }
+            records += measured
+            try writeOutputs(records: records)
+            doneWork += workOf(configuration)
+            outcome.ran.append(configuration.id)
+            onEvent?(.configurationFinished(index: index, total: configurations.count, id: configuration.id))
+        }
+        return outcome
+    }
+
+    /// Ids whose rows in `records` all finished ok.
+    public static func completeConfigurations(_ records: [RankRecord]) -> Set<String> {
+        var ok = Set<String>(), failed = Set<String>()
+        for record in records {
+            if record.status == .ok { ok.insert(record.configuration.id) } else { failed.insert(record.configuration.id) }
+        }
+        return ok.subtracting(failed)
+    }
+
+    /// Verifies, provides data, and runs the measured ranks of one configuration.
+    func measure(_ c: SweepConfiguration) throws -> [RankRecord] {
+        let verification = try verifier.verify(threads: c.threads, configuration: c.id)
+        let ranks = c.measuredRanks(measure: spec.measure, includeRemainder: spec.measureRemainder)
+        let planned = try partitions.files(for: c, ranks: ranks)
+        let directory = workDirectory.appendingPathComponent(c.id)
+        let weightsPath = spec.weights.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        func jobs(_ ranks: [Int], _ label: String) -> [RankJob] {
+            ranks.map { rank in
+                RankJob(rank: rank, worldSize: c.worldSize, files: (planned[rank] ?? []).map(\.url.path),
+                        batchSize: c.batchSize, resultDirectory: directory.appendingPathComponent(label).path,
+                        resultPath: "\(spec.outputDirectory)/\(c.id)", threads: c.threads, weightsPath: weightsPath,
+                        seed: spec.seed)
+            }
+        }
+        if spec.warmup > 0, let first = ranks.first {
+            for w in 1...spec.warmup {
+                onEvent?(.repetition(number: 0, of: spec.repetitions))
+                let warm = jobs([first], "warmup\(w)")
+                let results = try runner.run(warm)
+                guard results.count == warm.count else {
+                    throw SweepError.runnerMismatch(configuration: c.id, expected: warm.count, got: results.count)
+                }
+            }
+        }
+        var records: [RankRecord] = []
+        for repetition in 1...spec.repetitions {
+            onEvent?(.repetition(number: repetition, of: spec.repetitions))
+            let batch = jobs(ranks, "rep\(repetition)")
+            let results = try runner.run(batch)
+            guard results.count == batch.count else {
+                throw SweepError.runnerMismatch(configuration: c.id, expected: batch.count, got: results.count)
+            }
+            for (job, result) in zip(batch, results) {
+                let files = planned[job.rank] ?? []
+                let plannedSamples = files.reduce(0) { $0 + $1.samples }
+                var record = RankRecord(
+                    result: result, configuration: c, repetition: repetition,
+                    file: files.map(\.url.lastPathComponent).joined(separator: " "),
+                    fileSamples: result.status == .ok ? result.samples : plannedSamples,
+                    dataSource: partitions.sourceDescription, verification: verification)
+                record.rank = job.rank
+                records.append(record)
+            }
+        }
+        return records
+    }
+
+    /// Rewrites ranks.csv, then summary.csv, summary.json and tables.md from it.
+    func writeOutputs(records: [RankRecord]) throws {
+        let files = self.files
+        try CSVTable(columns: RankRecord.columns, rows: records.map(\.cells)).write(to: files.ranks)
+        let summary = try Summarizer.summarize(records: records, lambda: spec.lambda)
+        try SummaryRow.table(summary).write(to: files.summary)
+        try AtomicFile.write(SummaryRow.json(summary), to: files.summaryJSON)
+        try AtomicFile.write(Tables.markdown(summary), to: files.tables)
+    }
+}
+
+/// A one-line progress bar on a terminal (standard output is a TTY); silent otherwise.
+public final class SweepProgressBar {
+    public let enabled: Bool
+    private var line = ""
+    private var index = 0, total = 0, id = "", eta: Double?
+
+    public init(enabled: Bool = isatty(1) == 1) {
+        self.enabled = enabled
+    }
+
+    public func handle(_ event: SweepEvent) {
+        guard enabled else { return }
+        switch event {
+        case let .configurationStarted(index, total, id, eta):
+            (self.index, self.total, self.id, self.eta) = (index, total, id, eta)
+            draw("verifying")
+        case let .configurationSkipped(index, total, id):
+            (self.index, self.total, self.id) = (index, total, id)
+            draw("already done")
+        case let .generating(partition, file, samples):
+            draw("generating \(partition) file \(file) (\(samples) samples)")
+        case let .repetition(number, of):
+            draw(number == 0 ? "warm-up" : "repetition \(number)/\(of)")
+        case .configurationFinished:
+            draw("done")
+        }
+    }
+
+    /// Ends the progress line.
+    public func finish() {
+        guard enabled, !line.isEmpty else { return }
+        print("")
+        line = ""
+    }
+
+    private func draw(_ status: String) {
+        let width = 24
+        let filled = total > 0 ? width * max(index - 1, 0) / total : 0
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let etaText = eta.map { Self.clock($0) } ?? "--:--"
+        let text = "[\(bar)] \(index)/\(total) \(id)  \(status)  ETA \(etaText)"
+        let padding = max(0, line.count - text.count)
+        print("\r" + text + String(repeating: " ", count: padding), terminator: "")
+        fflush(stdout)
+        line = text
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+            : String(format: "%02d:%02d", s / 60, s % 60)
+    }
+}

@@ -1,0 +1,216 @@
+import ArgumentParser
+import CAIWorkload
+import Foundation
+import SweepKit
+
+/// `cosmicbench sweep`: measure a grid of configurations and model the fleet.
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a parameter sweep: measure ranks locally, model the Lambda fleet, write results/<name>/.",
+        discussion: """
+            SPEC is a TOML sweep spec (default sweeps/quick.toml). List options take comma-separated values \
+            (--partitions 25MB,100MB) and replace that list in every grid of the spec. Results are appended \
+            atomically after each configuration; re-running the same command skips what is done. \
+            Synthetic partitions are generated into the cache directory (default .cosmicbench-cache/) and reused.
+            """)
+
+    @Argument(help: "Sweep spec (TOML).")
+    var spec: String = "sweeps/quick.toml"
+
+    @Option(name: .long, parsing: .singleValue, help: "Partition sizes, e.g. 25MB,100MB.")
+    var partitions: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: "Batch sizes, e.g. 32,512.")
+    var batchSizes: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: "Data sizes of the CAI dataset, e.g. 1GB,12.6GB.")
+    var dataSizes: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: "CAI file limits (full files), e.g. 4,8.")
+    var fileLimits: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: "OpenBLAS threads per rank, e.g. 1,2 (1 vs 2 measures parallel efficiency).")
+    var threads: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: "Lambda memory to model: auto or MB, e.g. auto,3008.")
+    var memory: [String] = []
+
+    @Option(name: .long, help: "Timed repetitions of each measured rank.")
+    var repetitions: Int?
+
+    @Option(name: .long, help: "Untimed warm-up runs before the timed ones.")
+    var warmup: Int?
+
+    @Option(name: .long, help: "Ranks measured per configuration: a number or 'all'.")
+    var measure: String?
+
+    @Option(name: .long, help: "Rank processes at once (keep 1 on 2 cores for clean timings).")
+    var concurrency: Int?
+
+    @Option(name: .long, help: "Sweep name (default: the spec's).")
+    var name: String?
+
+    @Option(name: .long, help: "Output directory (default results/<name>).")
+    var out: String?
+
+    @Option(name: .long, help: "Existing partitions: DIR/<partition>/1.pt, 2.pt, ... (or .safetensors).")
+    var data: String?
+
+    @Option(name: .long, help: "Cache for generated partitions and rank scratch files.")
+    var cache: String?
+
+    @Option(name: .long, help: "Seconds after which a rank is killed.")
+    var timeout: Double?
+
+    @Flag(name: .long, help: "Print the configurations and exit.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Do not write REPORT.md after the sweep.")
+    var noReport = false
+
+    func run() throws {
+        var sweep = try SweepSpec(contentsOf: URL(fileURLWithPath: spec))
+        var overrides = SweepOverrides()
+        overrides.partitions = partitions.isEmpty ? nil : partitions
+        overrides.batchSizes = batchSizes.isEmpty ? nil : batchSizes
+        overrides.dataSizes = dataSizes.isEmpty ? nil : dataSizes
+        overrides.fileLimits = fileLimits.isEmpty ? nil : fileLimits
+        overrides.threads = threads.isEmpty ? nil : threads
+        overrides.memory = memory.isEmpty ? nil : memory
+        overrides.repetitions = repetitions
+        overrides.warmup = warmup
+        overrides.measure = measure
+        overrides.concurrency = concurrency
+        overrides.name = name
+        overrides.outputDirectory = out
+        overrides.dataDirectory = data
+        overrides.cacheDirectory = cache
+        overrides.timeoutSeconds = timeout
+        try sweep.apply(overrides)
+
+        if dryRun {
+            print("sweep \(sweep.name) → \(sweep.outputDirectory): \(sweep.configurations.count) configuration(s), "
+                + "\(sweep.repetitions) repetition(s), measure \(sweep.measure)")
+            for c in sweep.configurations {
+                let ranks = c.measuredRanks(measure: sweep.measure, includeRemainder: sweep.measureRemainder)
+                print("  \(c.id): world size \(c.worldSize), measured ranks \(ranks.map(String.init).joined(separator: ","))")
+            }
+            return
+        }
+
+        let progress = SweepProgressBar()
+        let provider: PartitionProviding
+        if let directory = sweep.dataDirectory {
+            provider = DirectoryPartitions(directory: URL(fileURLWithPath: directory))
+        } else {
+            provider = SyntheticPartitions(
+                cacheDirectory: URL(fileURLWithPath: sweep.cacheDirectory), seed: sweep.dataSeed,
+                onGenerate: { partition, file, samples in
+                    progress.handle(.generating(partition: partition.rawValue, file: file, samples: samples))
+                })
+        }
+        let launcher = RankLauncher(executable: RankLauncher.currentExecutable, concurrency: sweep.concurrency,
+                                    timeoutSeconds: sweep.timeoutSeconds)
+        let runner = SweepRunner(spec: sweep, runner: ProcessRankRunner(launcher: launcher),
+                                 verifier: FixtureVerifier(), partitions: provider)
+        runner.onEvent = progress.handle
+        let outcome: SweepOutcome
+        do {
+            outcome = try runner.run()
+        } catch {
+            progress.finish()
+            throw error
+        }
+        progress.finish()
+        var message = "\(sweep.name): measured \(outcome.ran.count) configuration(s)"
+        if !outcome.skipped.isEmpty { message += ", \(outcome.skipped.count) already done" }
+        message += "; results in \(outcome.files.directory.path)"
+        print(message)
+        if !noReport {
+            try Report.generate(directory: outcome.files.directory)
+            print("wrote \(outcome.files.report.path)")
+        }
+    }
+}
+
+/// `cosmicbench report`: rebuild REPORT.md and plots from a results directory.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Regenerate REPORT.md and plots/*.svg of a sweep from its CSV files (runs nothing).")
+
+    @Argument(help: "Sweep results directory, e.g. results/quick.")
+    var directory: String
+
+    func run() throws {
+        let written = try Report.generate(directory: URL(fileURLWithPath: directory))
+        for url in written { print("wrote \(url.path)") }
+    }
+}
+
+/// `cosmicbench cost`: the paper's cost formula.
+struct Cost: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cost of a Lambda fleet by the CAI paper's formula: requests × seconds × GB × $/GB-s.")
+
+    @Option(name: .long, help: "Lambda invocations (ranks).")
+    var requests: Int
+
+    @Option(name: .long, help: "Seconds per invocation.")
+    var duration: Double
+
+    @Option(name: .long, help: "Memory per invocation: 2.8GB, 2.8 (GB) or 1782.9MB (MB / 1,024).")
+    var memory: String
+
+    @Option(name: .long, help: "Dollars per GB-second (default the paper's $0.00001667).")
+    var price: Double?
+
+    func run() throws {
+        let quote = try price.map { try CostQuote(requests: requests, durationSeconds: duration, memory: memory,
+                                                  pricePerGBSecond: $0) }
+            ?? CostQuote(requests: requests, durationSeconds: duration, memory: memory)
+        print(quote.rendered)
+    }
+}
+
+/// `cosmicbench compare`: a regression gate between two sweeps.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two sweep result directories; exit 1 on a regression beyond tolerance.",
+        discussion: "Per configuration in both: median rank inference time and peak RSS (up = worse) and rank samples/s (down = worse). Improvements are reported but do not fail.")
+
+    @Argument(help: "Baseline results directory (or its summary.csv).")
+    var base: String
+
+    @Argument(help: "New results directory (or its summary.csv).")
+    var new: String
+
+    @Option(name: .long, help: "Relative tolerance for every metric (0.15 = 15 %).")
+    var tolerance: Double = 0.15
+
+    @Option(name: .long, help: "Tolerance for inference time (default --tolerance).")
+    var timeTolerance: Double?
+
+    @Option(name: .long, help: "Tolerance for samples/s (default --tolerance).")
+    var throughputTolerance: Double?
+
+    @Option(name: .long, help: "Tolerance for peak RSS (default --tolerance).")
+    var memoryTolerance: Double?
+
+    func validate() throws {
+        for (flag, value) in [("--tolerance", tolerance), ("--time-tolerance", timeTolerance ?? 0),
+                              ("--throughput-tolerance", throughputTolerance ?? 0),
+                              ("--memory-tolerance", memoryTolerance ?? 0)] where !(value >= 0 && value.isFinite) {
+            throw ValidationError("\(flag) must be a non-negative number, got \(value)")
+        }
+    }
+
+    func run() throws {
+        let metrics = SweepComparison.metrics(tolerance: tolerance, timeTolerance: timeTolerance,
+                                              throughputTolerance: throughputTolerance, memoryTolerance: memoryTolerance)
+        let result = try SweepComparison.compare(base: URL(fileURLWithPath: base), new: URL(fileURLWithPath: new),
+                                                 metrics: metrics)
+        print(result.markdown, terminator: "")
+        if result.hasRegression { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,103 @@
+import CAIWorkload
+import Foundation
+import SweepKit
+import XCTest
+
+/// A fresh directory under the system temporary directory, removed at teardown.
+func makeTemporaryDirectory(_ testCase: XCTestCase) throws -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("sweepkit-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    testCase.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url
+}
+
+/// A rank result as a finished rank would report it, with made-up but
+/// deterministic timings: inference grows with samples and shrinks with
+/// batch size and threads; repetition `jitter` perturbs it slightly.
+func fakeResult(for job: RankJob, samples: Int, jitter: Double = 0, peakMB: Double = 900) -> RankResult {
+    var result = RankResult.failed(rank: job.rank, worldSize: job.worldSize, files: job.files, batchSize: job.batchSize,
+                                   resultPath: job.resultPath, status: .ok, exitStatus: 0, stderrTail: "",
+                                   processSeconds: 0)
+    let perSample = 0.004 * (1 + 32.0 / Double(job.batchSize)) / (job.threads == 1 ? 1 : 1.6)
+    let inference = Double(samples) * perSample * (1 + jitter)
+    result.stderrTail = nil
+    result.samples = samples
+    result.numBatches = (samples + job.batchSize - 1) / job.batchSize
+    result.inferenceSeconds = inference
+    result.modelLoadSeconds = 0.4
+    result.dataLoadSeconds = 0.01
+    result.processSeconds = inference + 0.5
+    result.cpuSeconds = inference * Double(job.threads)
+    result.peakRSSMB = peakMB + Double(job.batchSize) * 0.5
+    result.blasCore = "FakeCore"
+    result.threads = job.threads
+    result.weights = "seeded:\(job.seed)"
+    result.samplePerSec = Double(samples) / inference
+    result.throughputBPS = result.samplePerSec * Double(RankWorker.bitsPerSample)
+    result.caiTotalCPUTime = inference
+    return result
+}
+
+/// Partitions that exist only on paper: each rank's file is named by its
+/// index and holds the planned sample count.
+struct PaperPartitions: PartitionProviding {
+    var sourceDescription: String { "paper" }
+
+    func files(for c: SweepConfiguration, ranks: [Int]) throws -> [Int: [PlannedFile]] {
+        var result: [Int: [PlannedFile]] = [:]
+        for rank in ranks {
+            result[rank] = [PlannedFile(url: URL(fileURLWithPath: "/nonexistent/\(c.partition.rawValue)/\(rank + 1).safetensors"),
+                                        samples: c.samplesInFile(rank + 1))]
+        }
+        return result
+    }
+}
+
+let fixedEnvironment = EnvironmentInfo(
+    cpuModel: "Test CPU", cores: 2, openBLASConfig: "OpenBLAS 0.0 test", openBLASCore: "FakeCore", openBLASThreads: 2,
+    swiftVersion: "Swift version 0.0", gitCommit: "unknown", date: "2026-01-01T00:00:00Z", os: "Linux test")
+
+/// A sweep runner whose ranks are computed by `fakeResult`, with a counter
+/// of rank batches so tests can interrupt it.
+final class FakeSweep {
+    var calls = 0
+    var failAfterCalls: Int?
+    var failRank: (Int, Int)?  // (call number, rank) to report as failed
+
+    func runner(spec: SweepSpec) -> SweepRunner {
+        let runner = SweepRunner(
+            spec: spec,
+            runner: ClosureRankRunner { jobs in
+                self.calls += 1
+                if let limit = self.failAfterCalls, self.calls > limit {
+                    throw InterruptForTest()
+                }
+                return jobs.map { job in
+                    var result = fakeResult(for: job, samples: self.samples(job), jitter: Double(self.calls % 3) * 0.01)
+                    if let (call, rank) = self.failRank, call == self.calls, rank == job.rank {
+                        result.status = .failed
+                        result.stderrTail = "simulated crash\n"
+                    }
+                    return result
+                }
+            },
+            verifier: ClosureVerifier { threads, _ in "passed fake fixture, \(threads) thread(s)" },
+            partitions: PaperPartitions())
+        runner.environment = { fixedEnvironment }
+        return runner
+    }
+
+    /// Planned samples of the job's file, recovered from the configuration in its result path.
+    private func samples(_ job: RankJob) -> Int {
+        let id = job.resultPath.split(separator: "/").last.map(String.init) ?? ""
+        let partition = PartitionSize(rawValue: String(id.prefix { $0 != "-" }))!
+        let index = job.rank + 1
+        if id.contains("-files") { return partition.samplesPerFile }
+        let sizeText = id.split(separator: "-")[2]
+        let size = try! DataSize(parsing: String(sizeText))
+        return size.samplesInFile(index: index, partition: partition)
+    }
+}
+
+struct InterruptForTest: Error {}
