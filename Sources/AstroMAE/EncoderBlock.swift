@@ -128,26 +128,69 @@ struct EncoderBlock {
         }
     }
 
+    /// Key rows padded to a multiple of 8 lanes.
+    static let paddedTokens = 24
+
     /// Multi-head self-attention core per sample: softmax(q·kᵀ/8)·v for each
     /// of the 3 heads, heads re-joined in order into `out` [count·17 × 192].
     /// (Scaling the scores by 1/8 equals scaling q first: a power of two.)
+    ///
+    /// K is transposed per head into `scratch` ([64][24], zero-padded) so a
+    /// query's 17 scores come out of 64 broadcast multiply-adds over three
+    /// 8-lane vectors, with no horizontal sums.
     private func attention(_ qkv: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
-                           scores: UnsafeMutablePointer<Float>) {
-        let d = WeightManifest.embedDim, n = Geometry.tokens, hd = Self.headDim
+                           scores scratch: UnsafeMutablePointer<Float>) {
+        typealias V = Kernels.V
+        let d = WeightManifest.embedDim, n = Geometry.tokens, hd = Self.headDim, np = Self.paddedTokens
         let stride = 3 * d
-        let scale = 1 / Float(hd).squareRoot()
+        let scale = V(repeating: 1 / Float(hd).squareRoot())
+        let kt = scratch, row = scratch + hd * np
+        for e in 0..<(hd * np) { kt[e] = 0 }
         for b in 0..<count {
             let base = qkv + b * n * stride
             for h in 0..<Self.heads {
                 let q = base + h * hd, k = base + d + h * hd, v = base + 2 * d + h * hd
+                for j in 0..<n {
+                    let kj = k + j * stride
+                    for e in 0..<hd { kt[e * np + j] = kj[e] }
+                }
                 for i in 0..<n {
-                    let row = scores + i * n
                     let qi = q + i * stride
-                    for j in 0..<n { row[j] = Kernels.dot(qi, k + j * stride, count: hd) * scale }
+                    var s0 = V(repeating: 0), s1 = V(repeating: 0), s2 = V(repeating: 0)
+                    for e in 0..<hd {
+                        let qe = V(repeating: qi[e])
+                        let t = kt + e * np
+                        s0 = s0 + qe * Kernels.load(t)
+                        s1 = s1 + qe * Kernels.load(t + 8)
+                        s2 = s2 + qe * Kernels.load(t + 16)
+                    }
+                    Kernels.store(s0 * scale, row)
+                    Kernels.store(s1 * scale, row + 8)
+                    Kernels.store(s2 * scale, row + 16)
                     Kernels.softmaxInPlace(row, count: n)
                     let o = out + (b * n + i) * d + h * hd
-                    o.update(repeating: 0, count: hd)
-                    for j in 0..<n { Kernels.axpy(row[j], v + j * stride, o, count: hd) }
+                    let z = V(repeating: 0)
+                    var a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z
+                    for j in 0..<n {
+                        let a = V(repeating: row[j])
+                        let vj = v + j * stride
+                        a0 = a0 + a * Kernels.load(vj)
+                        a1 = a1 + a * Kernels.load(vj + 8)
+                        a2 = a2 + a * Kernels.load(vj + 16)
+                        a3 = a3 + a * Kernels.load(vj + 24)
+                        a4 = a4 + a * Kernels.load(vj + 32)
+                        a5 = a5 + a * Kernels.load(vj + 40)
+                        a6 = a6 + a * Kernels.load(vj + 48)
+                        a7 = a7 + a * Kernels.load(vj + 56)
+                    }
+                    Kernels.store(a0, o)
+                    Kernels.store(a1, o + 8)
+                    Kernels.store(a2, o + 16)
+                    Kernels.store(a3, o + 24)
+                    Kernels.store(a4, o + 32)
+                    Kernels.store(a5, o + 40)
+                    Kernels.store(a6, o + 48)
+                    Kernels.store(a7, o + 56)
                 }
             }
         }

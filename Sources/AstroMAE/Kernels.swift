@@ -159,6 +159,24 @@ public enum Kernels {
         }
     }
 
+    /// Applies `activation` in place to `rows` rows of width `n` (stride `ld`).
+    public static func apply(_ activation: Activation, _ c: UnsafeMutablePointer<Float>, rows: Int, n: Int, ld: Int) {
+        switch activation {
+        case .none: return
+        case .relu: map(c, rows: rows, n: n, ld: ld) { $0.replacing(with: 0, where: $0 .< 0) }
+        case .gelu: map(c, rows: rows, n: n, ld: ld) { gelu($0) }
+        }
+    }
+
+    @inline(__always)
+    private static func map(_ c: UnsafeMutablePointer<Float>, rows: Int, n: Int, ld: Int, _ f: (V) -> V) {
+        if ld == n {
+            mapInPlace(c, count: rows * n, f)
+        } else {
+            for r in 0..<rows { mapInPlace(c + r * ld, count: n, f) }
+        }
+    }
+
     /// The activation fused into a GEMM epilogue.
     public enum Activation: Sendable { case none, relu, gelu }
 

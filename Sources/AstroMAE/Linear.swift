@@ -22,19 +22,32 @@ struct Linear {
     /// y[rows × out] (row stride `ldy`) = x[rows × in] (stride `ldx`) · Wᵀ + b,
     /// then `activation`. With `accumulate`, adds into y instead (the
     /// residual connections of the encoder).
+    ///
+    /// Without `accumulate` the bias is written into y first and the GEMM
+    /// runs with β = 1: OpenBLAS would otherwise clear y in a separate pass
+    /// before multiplying, and the bias would need another.
     func forward(
         _ x: UnsafePointer<Float>, ldx: Int? = nil, rows: Int,
         into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
         activation: Kernels.Activation = .none, accumulate: Bool = false
     ) {
         let ldy = ldy ?? outFeatures
+        bias.withUnsafeBufferPointer { b in
+            if !accumulate {
+                for r in 0..<rows { (y + r * ldy).update(from: b.baseAddress!, count: outFeatures) }
+            }
+        }
         weight.withUnsafeBufferPointer { w in
             BLAS.gemm(m: rows, n: outFeatures, k: inFeatures,
                       a: x, lda: ldx ?? inFeatures, b: w.baseAddress!, ldb: inFeatures, transB: true,
-                      c: y, ldc: ldy, beta: accumulate ? 1 : 0)
+                      c: y, ldc: ldy, beta: 1)
         }
         bias.withUnsafeBufferPointer { b in
-            Kernels.addBias(y, rows: rows, n: outFeatures, ld: ldy, bias: b.baseAddress!, activation: activation)
+            if accumulate {
+                Kernels.addBias(y, rows: rows, n: outFeatures, ld: ldy, bias: b.baseAddress!, activation: activation)
+            } else if activation != .none {
+                Kernels.apply(activation, y, rows: rows, n: outFeatures, ld: ldy)
+            }
         }
     }
 }
