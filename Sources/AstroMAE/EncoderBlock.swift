@@ -18,7 +18,8 @@ struct EncoderBlock {
     /// PCM.0 with PCM.1 folded, stored [group][in 4][out 16] so the inner loop runs over outputs.
     let pcmExpand: [Float]
     let pcmExpandBias: [Float]
-    /// PCM.3 stored [group][in 16][out 4].
+    /// PCM.3 stored for group pairs, [pair][in 16][8 lanes]: lanes 0–3 are
+    /// group 2p's four outputs, lanes 4–7 group 2p+1's.
     let pcmReduce: [Float]
     let pcmReduceBias: [Float]
 
@@ -39,8 +40,18 @@ struct EncoderBlock {
                              bias: Array(weights.tensor("\(p).PCM.0.bias")))
         pcmExpand = Self.groupMajor(expand.weight, groups: Self.groups, inPerGroup: 4, outPerGroup: 16)
         pcmExpandBias = expand.bias
-        pcmReduce = Self.groupMajor(Array(weights.tensor("\(p).PCM.3.weight")), groups: Self.groups,
-                                    inPerGroup: 16, outPerGroup: 4)
+        let reduce = Self.groupMajor(Array(weights.tensor("\(p).PCM.3.weight")), groups: Self.groups,
+                                     inPerGroup: 16, outPerGroup: 4)
+        var paired = [Float](repeating: 0, count: reduce.count)
+        for pair in 0..<(Self.groups / 2) {
+            for i in 0..<16 {
+                for lane in 0..<8 {
+                    let g = 2 * pair + lane / 4
+                    paired[(pair * 16 + i) * 8 + lane] = reduce[(g * 16 + i) * 4 + lane % 4]
+                }
+            }
+        }
+        pcmReduce = paired
         pcmReduceBias = Array(weights.tensor("\(p).PCM.3.bias"))
     }
 
@@ -114,8 +125,7 @@ struct EncoderBlock {
                                 let g0 = 2 * pair, g1 = g0 + 1
                                 var acc = Kernels.load(br + g0 * 4)
                                 for i in 0..<16 {
-                                    let w0 = wr + (g0 * 16 + i) * 4, w1 = wr + (g1 * 16 + i) * 4
-                                    let wv = V(w0[0], w0[1], w0[2], w0[3], w1[0], w1[1], w1[2], w1[3])
+                                    let wv = Kernels.load(wr + (pair * 16 + i) * 8)
                                     let hv = V(lowHalf: SIMD4(repeating: h[g0 * 16 + i]), highHalf: SIMD4(repeating: h[g1 * 16 + i]))
                                     acc = acc + wv * hv
                                 }

@@ -53,12 +53,15 @@ public struct RankRecord: Equatable, Sendable {
         self.status = status
         self.samples = samples
         self.numBatches = numBatches
-        self.inferenceSeconds = inferenceSeconds
-        self.modelLoadSeconds = modelLoadSeconds
-        self.dataLoadSeconds = dataLoadSeconds
-        self.processSeconds = processSeconds
-        self.cpuSeconds = cpuSeconds
-        self.peakRSSMB = peakRSSMB
+        // Stored at the precision ranks.csv keeps, so a record read back from
+        // the file is equal to the one written and derived cells (samples/s)
+        // come out byte-identical when the file is rewritten on resume.
+        self.inferenceSeconds = Self.rounded(inferenceSeconds, 6)
+        self.modelLoadSeconds = Self.rounded(modelLoadSeconds, 6)
+        self.dataLoadSeconds = Self.rounded(dataLoadSeconds, 6)
+        self.processSeconds = Self.rounded(processSeconds, 6)
+        self.cpuSeconds = Self.rounded(cpuSeconds, 6)
+        self.peakRSSMB = Self.rounded(peakRSSMB, 3)
         self.blasCore = blasCore
         self.blasThreads = blasThreads
         self.weights = weights
@@ -80,6 +83,10 @@ public struct RankRecord: Equatable, Sendable {
                   cpuSeconds: result.cpuSeconds, peakRSSMB: result.peakRSSMB, blasCore: result.blasCore,
                   blasThreads: result.threads, weights: result.weights, dataSource: dataSource,
                   verification: verification, error: result.status == .ok ? "" : firstLine)
+    }
+
+    private static func rounded(_ value: Double, _ digits: Int) -> Double {
+        NumberFormat.parse(NumberFormat.fixed(value, digits)) ?? value
     }
 
     /// Samples per inference second.

@@ -11,8 +11,9 @@ public enum SweepEvent: Sendable {
     case configurationSkipped(index: Int, total: Int, id: String)
     /// A partition file is being generated.
     case generating(partition: String, file: Int, samples: Int)
-    /// A repetition (0 = warm-up) of the current configuration is running.
-    case repetition(number: Int, of: Int)
+    /// A repetition (0 = warm-up) of the current configuration is running;
+    /// the ETA counts the samples the remaining timed runs will process.
+    case repetition(number: Int, of: Int, etaSeconds: Double?)
     case configurationFinished(index: Int, total: Int, id: String)
 }
 
@@ -92,17 +93,15 @@ public final class SweepRunner {
         let configurations = spec.configurations
         let complete = Self.completeConfigurations(records)
         let pending = configurations.filter { !complete.contains($0.id) }
-        try AtomicFile.write(try environment().encoded(), to: files.environment)
+        if !pending.isEmpty {
+            try AtomicFile.write(try environment().encoded(), to: files.environment)
+        }
         // Heal a summary left behind by an interrupt between the two writes.
         try writeOutputs(records: records)
 
-        let workOf = { (c: SweepConfiguration) -> Double in
-            Double(c.measuredRanks(measure: self.spec.measure, includeRemainder: self.spec.measureRemainder).count
-                * self.spec.repetitions * c.partition.samplesPerFile)
-        }
-        let totalWork = pending.reduce(0) { $0 + workOf($1) }
-        var doneWork = 0.0
-        let started = MonotonicClock.now()
+        totalWork = pending.reduce(0) { $0 + Double(spec.repetitions) * repetitionWork($1) }
+        doneWork = 0
+        started = MonotonicClock.now()
         var outcome = SweepOutcome(ran: [], skipped: [], files: files)
         for (offset, configuration) in configurations.enumerated() {
             let index = offset + 1
@@ -111,19 +110,29 @@ public final class SweepRunner {
                 onEvent?(.configurationSkipped(index: index, total: configurations.count, id: configuration.id))
                 continue
             }
-            let elapsed = MonotonicClock.now() - started
-            let eta = doneWork > 0 ? elapsed / doneWork * (totalWork - doneWork) : nil
             onEvent?(.configurationStarted(index: index, total: configurations.count, id: configuration.id,
                                            etaSeconds: eta))
             let measured = try measure(configuration)
             records.removeAll { $0.configuration.id == configuration.id }
             records += measured
             try writeOutputs(records: records)
-            doneWork += workOf(configuration)
             outcome.ran.append(configuration.id)
             onEvent?(.configurationFinished(index: index, total: configurations.count, id: configuration.id))
         }
         return outcome
+    }
+
+    private var totalWork = 0.0, doneWork = 0.0, started = 0.0
+
+    /// Samples one timed repetition of `c` processes (the unit of the ETA).
+    private func repetitionWork(_ c: SweepConfiguration) -> Double {
+        Double(c.measuredRanks(measure: spec.measure, includeRemainder: spec.measureRemainder)
+            .reduce(0) { $0 + c.samplesInFile($1 + 1) })
+    }
+
+    /// Seconds left at the rate of the work done so far, nil before any.
+    private var eta: Double? {
+        doneWork > 0 ? (MonotonicClock.now() - started) / doneWork * max(totalWork - doneWork, 0) : nil
     }
 
     /// Ids whose rows in `records` all finished ok.
@@ -152,7 +161,7 @@ public final class SweepRunner {
         }
         if spec.warmup > 0, let first = ranks.first {
             for w in 1...spec.warmup {
-                onEvent?(.repetition(number: 0, of: spec.repetitions))
+                onEvent?(.repetition(number: 0, of: spec.repetitions, etaSeconds: eta))
                 let warm = jobs([first], "warmup\(w)")
                 let results = try runner.run(warm)
                 guard results.count == warm.count else {
@@ -162,9 +171,10 @@ public final class SweepRunner {
         }
         var records: [RankRecord] = []
         for repetition in 1...spec.repetitions {
-            onEvent?(.repetition(number: repetition, of: spec.repetitions))
+            onEvent?(.repetition(number: repetition, of: spec.repetitions, etaSeconds: eta))
             let batch = jobs(ranks, "rep\(repetition)")
             let results = try runner.run(batch)
+            doneWork += repetitionWork(c)
             guard results.count == batch.count else {
                 throw SweepError.runnerMismatch(configuration: c.id, expected: batch.count, got: results.count)
             }
@@ -215,7 +225,8 @@ public final class SweepProgressBar {
             draw("already done")
         case let .generating(partition, file, samples):
             draw("generating \(partition) file \(file) (\(samples) samples)")
-        case let .repetition(number, of):
+        case let .repetition(number, of, eta):
+            self.eta = eta
             draw(number == 0 ? "warm-up" : "repetition \(number)/\(of)")
         case .configurationFinished:
             draw("done")

@@ -63,19 +63,17 @@ public enum Tables {
             if grouped[key] == nil { groups.append(key) }
             grouped[key, default: []].append(row)
         }
-        var out = ""
-        for group in groups {
-            if groups.count > 1 { out += "*\(group)*\n\n" }
+        let tables = groups.map { group -> String in
             let table = grouped[group]!.map { row in
                 [row["world_size"], row["partition"], row["world_size"],
                  fixed(row.number("modelled_rank_billed_mean_s"), 2), fixed(row.number("modelled_memory_gb"), 2),
                  fixed(row.number("modelled_simple_cost_usd"), 4)]
             }
-            out += markdownTable(["World Size", "Partition", "Requests", "Duration (s)", "Memory (GB)", "Cost ($)"],
-                                 table, rightAligned: [0, 2, 3, 4, 5])
-            if groups.count > 1 { out += "\n" }
+            return (groups.count > 1 ? "*\(group)*\n\n" : "")
+                + markdownTable(["World Size", "Partition", "Requests", "Duration (s)", "Memory (GB)", "Cost ($)"],
+                                table, rightAligned: [0, 2, 3, 4, 5])
         }
-        return out.isEmpty ? "(no successful configuration)\n" : out
+        return tables.isEmpty ? "(no successful configuration)\n" : tables.joined(separator: "\n")
     }
 
     /// Partition (MB) | Lambda/File Limit | Avg Runtime (s) | Memory (MB) | Data Size (GB) | Cost ($) | Throughput (GB/s) | Batch Size.

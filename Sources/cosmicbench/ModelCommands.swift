@@ -1,5 +1,6 @@
 import ArgumentParser
 import AstroMAE
+import CosmicSupport
 import Foundation
 
 extension Parallelism: ExpressibleByArgument {}
@@ -67,6 +68,11 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
+    @Option(name: .long, help: ArgumentHelp(
+        "OpenBLAS kernel: env (keep OPENBLAS_CORETYPE as set), auto (let OpenBLAS detect the CPU), or a core name such as Haswell or SkylakeX.",
+        discussion: "Anything but env restarts the process with the new setting; the accuracy check then runs with that kernel before anything is timed."))
+    var blasCore: String = "env"
+
     @Flag(name: .long, help: "Skip the sgemm roofline measurement.")
     var noRoofline = false
 
@@ -85,6 +91,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        try applyBLASCore(blasCore)
         let session = InferenceSession(model: AstroMAEModel(weights: try model.load()),
                                        microBatch: min(batch, microBatch ?? batch), threads: threads,
                                        parallelism: parallelism)
@@ -129,4 +136,17 @@ struct ExportWeights: ParsableCommand {
         try weights.write(to: URL(fileURLWithPath: out))
         print("wrote \(WeightManifest.all.count) tensors (\(WeightManifest.parameterCount) parameters, seed \(seed)) to \(out)")
     }
+}
+
+/// Restarts the process with the requested OpenBLAS kernel choice, once.
+func applyBLASCore(_ choice: String) throws {
+    let current = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+    let wanted: String?
+    switch choice.lowercased() {
+    case "env": return
+    case "auto": wanted = nil
+    default: wanted = choice
+    }
+    if Reexec.isReexecuted || current == wanted { return }
+    try Reexec.restart(changing: ["OPENBLAS_CORETYPE": wanted])
 }

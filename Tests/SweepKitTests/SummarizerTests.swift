@@ -146,3 +146,23 @@ final class SummarizerTests: XCTestCase {
         XCTAssertEqual(decoded[0].count, SummaryRow.columns.count)
     }
 }
+
+final class RankRecordTests: XCTestCase {
+    /// A record survives a trip through ranks.csv unchanged, so rows kept
+    /// on resume are rewritten byte for byte.
+    func testRoundTripIsExact() throws {
+        let c = SweepConfiguration(partition: .mb25, batchSize: 128, amount: .dataSize(try DataSize(parsing: "0.001GB")),
+                                   threads: 1)
+        let record = RankRecord(configuration: c, repetition: 1, rank: 0, file: "1.safetensors", fileSamples: 52,
+                                remainderFile: true, status: .ok, samples: 52, numBatches: 1,
+                                inferenceSeconds: 0.17532912345, modelLoadSeconds: 0.1056789, dataLoadSeconds: 0.000263111,
+                                processSeconds: 0.30961777, cpuSeconds: 0.3081234, peakRSSMB: 179.16012,
+                                blasCore: "Core", blasThreads: 1, weights: "seeded", dataSource: "synthetic seed 1",
+                                verification: "passed, \"quoted\"", error: "")
+        let table = CSVTable(columns: RankRecord.columns, rows: [record.cells])
+        let text = try table.encoded()
+        let back = try RankRecord.records(in: try CSVTable.parse(text, path: "ranks.csv"), path: "ranks.csv")
+        XCTAssertEqual(back, [record])
+        XCTAssertEqual(try CSVTable(columns: RankRecord.columns, rows: back.map(\.cells)).encoded(), text)
+    }
+}
