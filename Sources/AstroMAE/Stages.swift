@@ -1,3 +1,5 @@
+import CosmicSupport
+
 /// The network's parts, runnable one at a time so benchmarks and profiles
 /// can say where the time goes. Each runs on whatever the workspace holds;
 /// values do not matter for timing.
@@ -34,5 +36,46 @@ extension AstroMAEModel {
         case .head:
             head.forward(concat: ws.concat, count: count, scratch: ws.small, into: ws.magnitudeIn)
         }
+    }
+}
+
+/// Time per sample of each stage, measured by running it alone.
+public struct StageTiming: Codable, Sendable {
+    public let stage: String
+    /// How many times the stage runs in one forward pass (12 for an encoder block).
+    public let repeats: Int
+    /// Median seconds per sample for all `repeats` runs of the stage.
+    public let secondsPerSample: Double
+    /// Share of the sum over stages.
+    public let share: Double
+
+    enum CodingKeys: String, CodingKey {
+        case stage, repeats, secondsPerSample = "seconds_per_sample", share
+    }
+
+    /// Runs every stage `iterations` times on `count` synthetic samples.
+    public static func measure(model: AstroMAEModel, count: Int, iterations: Int = 9) -> [StageTiming] {
+        let ws = Workspace(capacity: count)
+        let (images, magnitudes) = ThroughputBenchmark.syntheticInputs(count: count)
+        var raw: [(Stage, Int, Double)] = []
+        images.withUnsafeBufferPointer { im in
+            magnitudes.withUnsafeBufferPointer { mg in
+                // Fill the workspace with real activations first.
+                model.predict(images: im.baseAddress!, magnitudes: mg.baseAddress!, count: count,
+                              output: ws.magnitudeIn, workspace: ws)
+                for stage in Stage.allCases {
+                    var times: [Double] = []
+                    for _ in 0..<iterations {
+                        let t0 = MonotonicClock.now()
+                        model.run(stage, images: im.baseAddress!, magnitudes: mg.baseAddress!, count: count, workspace: ws)
+                        times.append(MonotonicClock.now() - t0)
+                    }
+                    let repeats = stage == .encoderBlock ? WeightManifest.depth : 1
+                    raw.append((stage, repeats, times.sorted()[times.count / 2] * Double(repeats) / Double(count)))
+                }
+            }
+        }
+        let total = raw.reduce(0) { $0 + $1.2 }
+        return raw.map { StageTiming(stage: $0.0.rawValue, repeats: $0.1, secondsPerSample: $0.2, share: $0.2 / total) }
     }
 }

@@ -73,6 +73,9 @@ struct Bench: ParsableCommand {
         discussion: "Anything but env restarts the process with the new setting; the accuracy check then runs with that kernel before anything is timed."))
     var blasCore: String = "env"
 
+    @Flag(name: .long, help: "Also time each stage alone (per-sample ms and share of the forward pass).")
+    var stages = false
+
     @Flag(name: .long, help: "Skip the sgemm roofline measurement.")
     var noRoofline = false
 
@@ -113,6 +116,12 @@ struct Bench: ParsableCommand {
                          result.samplesPerSecond, result.gflops, result.batch, result.microBatch, result.threads,
                          result.parallelism, result.blasCore, result.blasThreads, result.peakRSSMB, result.batches,
                          result.medianBatchSeconds))
+            if stages {
+                for timing in StageTiming.measure(model: session.model, count: session.microBatch) {
+                    print(String(format: "  %-14@ ×%-2d %7.3f ms/sample  %5.1f%%", timing.stage as NSString, timing.repeats,
+                                 timing.secondsPerSample * 1000, timing.share * 100))
+                }
+            }
             if let sgemm = result.sgemmGFLOPS, let fraction = result.rooflineFraction {
                 print(String(format: "sgemm roofline %.1f GFLOP/s (1536³, same threads) → model at %.0f%% of it", sgemm, fraction * 100))
             }
