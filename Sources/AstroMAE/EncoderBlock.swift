@@ -30,7 +30,7 @@ struct EncoderBlock {
         norm2 = LayerNorm(weights, "\(p).norm2")
         let qkvBias = Array(weights.tensor("\(p).attn.q_bias")) + [Float](repeating: 0, count: d)
             + Array(weights.tensor("\(p).attn.v_bias"))
-        qkv = Linear(weight: Array(weights.tensor("\(p).attn.qkv.weight")), bias: qkvBias, in: d, out: 3 * d)
+        qkv = Linear(weight: weights.tensor("\(p).attn.qkv.weight"), bias: qkvBias[...], in: d, out: 3 * d)
         proj = Linear(weights, "\(p).attn.proj", in: d, out: d)
         fc1 = Linear(weights, "\(p).mlp.fc1", in: d, out: hidden)
         fc2 = Linear(weights, "\(p).mlp.fc2", in: hidden, out: d)

@@ -1,22 +1,29 @@
 /// A PyTorch `nn.Linear`: y = x·Wᵀ + b with W stored [out × in], as one GEMM
 /// over all rows of the batch.
+///
+/// Weights used as they are stay slices of the checkpoint's buffer (no
+/// copy), so a built model holds one copy of its parameters.
 struct Linear {
     let inFeatures: Int
     let outFeatures: Int
-    let weight: [Float]
-    let bias: [Float]
+    let weight: ArraySlice<Float>
+    let bias: ArraySlice<Float>
 
     init(_ weights: ModelWeights, _ name: String, in inFeatures: Int, out outFeatures: Int) {
-        self.init(weight: Array(weights.tensor("\(name).weight")), bias: Array(weights.tensor("\(name).bias")),
+        self.init(weight: weights.tensor("\(name).weight"), bias: weights.tensor("\(name).bias"),
                   in: inFeatures, out: outFeatures)
     }
 
-    init(weight: [Float], bias: [Float], in inFeatures: Int, out outFeatures: Int) {
+    init(weight: ArraySlice<Float>, bias: ArraySlice<Float>, in inFeatures: Int, out outFeatures: Int) {
         precondition(weight.count == inFeatures * outFeatures && bias.count == outFeatures)
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.weight = weight
         self.bias = bias
+    }
+
+    init(weight: [Float], bias: [Float], in inFeatures: Int, out outFeatures: Int) {
+        self.init(weight: weight[...], bias: bias[...], in: inFeatures, out: outFeatures)
     }
 
     /// y[rows × out] (row stride `ldy`) = x[rows × in] (stride `ldx`) · Wᵀ + b,
