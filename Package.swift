@@ -76,6 +76,20 @@ let package = Package(
             path: "Benchmarks/AstroMAEBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "CAIWorkloadBenchmarks",
+            dependencies: [
+                "AstroMAE", "CAIWorkload", "TorchPickle",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/CAIWorkloadBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "AstroMAEInstructionCount",
+            dependencies: ["AstroMAE"],
+            path: "Benchmarks/Tools/AstroMAEInstructionCount"
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,1 @@
+../AstroMAEBenchmarks/GateConfiguration.swift
