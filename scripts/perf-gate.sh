@@ -56,6 +56,10 @@ CALLGRIND_BATCH=4
 CALLGRIND_TOLERANCE=0.5
 # `cosmicbench compare` tolerance for the quick sweep (fraction).
 SWEEP_TOLERANCE=0.30
+# A rank's peak RSS varied 125–164 MB between otherwise identical quick
+# sweeps on this machine (page-cache faults of the mapped partition), so the
+# sweep's memory check is looser; the benchmark suites gate memory tightly.
+SWEEP_MEMORY_TOLERANCE=0.60
 SWEEP_REPETITIONS=1
 WORK="$ROOT/.build/perf-gate"
 BENCH=(swift package --allow-writing-to-package-directory benchmark)
@@ -218,7 +222,8 @@ sweep_gate() {
     rm -rf "$WORK/quick"
     "$cli" sweep sweeps/quick.toml --repetitions "$SWEEP_REPETITIONS" --out "$WORK/quick" --no-report \
         >"$WORK/sweep.log" 2>&1 || { tail -20 "$WORK/sweep.log" >&2; return 2; }
-    "$cli" compare results/quick "$WORK/quick" --tolerance "$SWEEP_TOLERANCE" | tee "$WORK/compare.md"
+    "$cli" compare results/quick "$WORK/quick" --tolerance "$SWEEP_TOLERANCE" \
+        --memory-tolerance "$SWEEP_MEMORY_TOLERANCE" | tee "$WORK/compare.md"
     status=${PIPESTATUS[0]}
     echo "ran in $((SECONDS - started)) s"
     case $status in
