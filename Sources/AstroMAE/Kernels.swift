@@ -65,11 +65,6 @@ public enum Kernels {
         mapInPlace(data, count: count) { silu($0) }
     }
 
-    /// In place x ← max(x, 0).
-    public static func reluInPlace(_ data: UnsafeMutablePointer<Float>, count: Int) {
-        mapInPlace(data, count: count) { x in x.replacing(with: 0, where: x .< 0) }
-    }
-
     @inline(__always)
     private static func mapInPlace(_ data: UnsafeMutablePointer<Float>, count: Int, _ f: (V) -> V) {
         var i = 0
@@ -94,38 +89,6 @@ public enum Kernels {
 
     @inline(__always)
     static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
-
-    /// Σ a[i]·b[i] over `count` elements with eight-lane partial sums (the
-    /// compiler will not reassociate a scalar float reduction by itself).
-    @inline(__always)
-    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var acc0 = V(repeating: 0), acc1 = V(repeating: 0)
-        var i = 0
-        while i + 16 <= count {
-            acc0 = acc0 + load(a + i) * load(b + i)
-            acc1 = acc1 + load(a + i + 8) * load(b + i + 8)
-            i += 16
-        }
-        while i + 8 <= count {
-            acc0 = acc0 + load(a + i) * load(b + i)
-            i += 8
-        }
-        var s = (acc0 + acc1).sum()
-        while i < count { s += a[i] * b[i]; i += 1 }
-        return s
-    }
-
-    /// y[0..<count] += a · x[0..<count].
-    @inline(__always)
-    public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        let va = V(repeating: a)
-        while i + 8 <= count {
-            store(load(y + i) + va * load(x + i), y + i)
-            i += 8
-        }
-        while i < count { y[i] += a * x[i]; i += 1 }
-    }
 
     /// Adds `bias[0..<n]` to each of `rows` rows (stride `ld`), then applies
     /// `activation`: the epilogue of every Linear/conv GEMM.
