@@ -113,12 +113,16 @@ struct EncoderBlock {
                                 for i in 0..<4 {
                                     let v = V(repeating: src[g * 4 + i])
                                     let w = we + (g * 4 + i) * 16
-                                    lo = lo + Kernels.load(w) * v
-                                    hi = hi + Kernels.load(w + 8) * v
+                                    lo = Kernels.fma(Kernels.load(w), v, lo)
+                                    hi = Kernels.fma(Kernels.load(w + 8), v, hi)
                                 }
-                                Kernels.store(Kernels.silu(lo), h + g * 16)
-                                Kernels.store(Kernels.silu(hi), h + g * 16 + 8)
+                                Kernels.store(lo, h + g * 16)
+                                Kernels.store(hi, h + g * 16 + 8)
                             }
+                            // SiLU as its own pass over the token's 768 values (in L1):
+                            // independent vectors overlap, where SiLU inside the group
+                            // loop left each exp-and-divide chain waiting on the last.
+                            Kernels.siluInPlace(h, count: wide)
                             let dst = out + n * d
                             for pair in 0..<(Self.groups / 2) {
                                 // Two groups (4 outputs each) share one 8-lane accumulator.
@@ -127,7 +131,7 @@ struct EncoderBlock {
                                 for i in 0..<16 {
                                     let wv = Kernels.load(wr + (pair * 16 + i) * 8)
                                     let hv = V(lowHalf: SIMD4(repeating: h[g0 * 16 + i]), highHalf: SIMD4(repeating: h[g1 * 16 + i]))
-                                    acc = acc + wv * hv
+                                    acc = Kernels.fma(wv, hv, acc)
                                 }
                                 Kernels.store(acc, dst + g0 * 4)
                             }
@@ -140,6 +144,11 @@ struct EncoderBlock {
 
     /// Key rows padded to a multiple of 8 lanes.
     static let paddedTokens = 24
+    /// Queries scored together: three rows of three 8-lane accumulators keep
+    /// the FMA pipes busy (one query alone is a chain bound by FMA latency).
+    static let queryTile = 3
+    /// Floats of attention scratch: Kᵀ [64][24], then scores [18][24].
+    static let attentionScratch = headDim * paddedTokens + 18 * paddedTokens
 
     /// Multi-head self-attention core per sample: softmax(q·kᵀ/8)·v for each
     /// of the 3 heads, heads re-joined in order into `out` [count·17 × 192].
@@ -147,14 +156,16 @@ struct EncoderBlock {
     ///
     /// K is transposed per head into `scratch` ([64][24], zero-padded) so a
     /// query's 17 scores come out of 64 broadcast multiply-adds over three
-    /// 8-lane vectors, with no horizontal sums.
+    /// 8-lane vectors, with no horizontal sums; the softmax then runs on
+    /// whole rows of scores in registers.
     private func attention(_ qkv: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
                            scores scratch: UnsafeMutablePointer<Float>) {
         typealias V = Kernels.V
         let d = WeightManifest.embedDim, n = Geometry.tokens, hd = Self.headDim, np = Self.paddedTokens
         let stride = 3 * d
         let scale = V(repeating: 1 / Float(hd).squareRoot())
-        let kt = scratch, row = scratch + hd * np
+        let kt = scratch, scores = scratch + hd * np
+        let padding = Self.paddingBias
         for e in 0..<(hd * np) { kt[e] = 0 }
         for b in 0..<count {
             let base = qkv + b * n * stride
@@ -164,34 +175,29 @@ struct EncoderBlock {
                     let kj = k + j * stride
                     for e in 0..<hd { kt[e * np + j] = kj[e] }
                 }
+                var i = 0
+                while i < n {
+                    Self.scoreTile(q: q, stride: stride, rows: (i, min(i + 1, n - 1), min(i + 2, n - 1)),
+                                   kt: kt, scale: scale, into: scores + i * np)
+                    i += Self.queryTile
+                }
                 for i in 0..<n {
-                    let qi = q + i * stride
-                    var s0 = V(repeating: 0), s1 = V(repeating: 0), s2 = V(repeating: 0)
-                    for e in 0..<hd {
-                        let qe = V(repeating: qi[e])
-                        let t = kt + e * np
-                        s0 = s0 + qe * Kernels.load(t)
-                        s1 = s1 + qe * Kernels.load(t + 8)
-                        s2 = s2 + qe * Kernels.load(t + 16)
-                    }
-                    Kernels.store(s0 * scale, row)
-                    Kernels.store(s1 * scale, row + 8)
-                    Kernels.store(s2 * scale, row + 16)
-                    Kernels.softmaxInPlace(row, count: n)
+                    let row = scores + i * np
+                    Self.softmaxRow(row, paddingBias: padding)
                     let o = out + (b * n + i) * d + h * hd
                     let z = V(repeating: 0)
                     var a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z
                     for j in 0..<n {
                         let a = V(repeating: row[j])
                         let vj = v + j * stride
-                        a0 = a0 + a * Kernels.load(vj)
-                        a1 = a1 + a * Kernels.load(vj + 8)
-                        a2 = a2 + a * Kernels.load(vj + 16)
-                        a3 = a3 + a * Kernels.load(vj + 24)
-                        a4 = a4 + a * Kernels.load(vj + 32)
-                        a5 = a5 + a * Kernels.load(vj + 40)
-                        a6 = a6 + a * Kernels.load(vj + 48)
-                        a7 = a7 + a * Kernels.load(vj + 56)
+                        a0 = Kernels.fma(a, Kernels.load(vj), a0)
+                        a1 = Kernels.fma(a, Kernels.load(vj + 8), a1)
+                        a2 = Kernels.fma(a, Kernels.load(vj + 16), a2)
+                        a3 = Kernels.fma(a, Kernels.load(vj + 24), a3)
+                        a4 = Kernels.fma(a, Kernels.load(vj + 32), a4)
+                        a5 = Kernels.fma(a, Kernels.load(vj + 40), a5)
+                        a6 = Kernels.fma(a, Kernels.load(vj + 48), a6)
+                        a7 = Kernels.fma(a, Kernels.load(vj + 56), a7)
                     }
                     Kernels.store(a0, o)
                     Kernels.store(a1, o + 8)
@@ -204,5 +210,49 @@ struct EncoderBlock {
                 }
             }
         }
+    }
+
+    /// Scaled scores of three query rows (which may repeat at the end of a
+    /// sample) against all keys, written to three consecutive score rows.
+    @inline(__always)
+    private static func scoreTile(q: UnsafePointer<Float>, stride: Int, rows: (Int, Int, Int),
+                                  kt: UnsafePointer<Float>, scale: Kernels.V, into dst: UnsafeMutablePointer<Float>) {
+        typealias V = Kernels.V
+        let np = paddedTokens
+        let q0 = q + rows.0 * stride, q1 = q + rows.1 * stride, q2 = q + rows.2 * stride
+        let z = V(repeating: 0)
+        var s00 = z, s01 = z, s02 = z, s10 = z, s11 = z, s12 = z, s20 = z, s21 = z, s22 = z
+        for e in 0..<headDim {
+            let t = kt + e * np
+            let k0 = Kernels.load(t), k1 = Kernels.load(t + 8), k2 = Kernels.load(t + 16)
+            let a = V(repeating: q0[e]), b = V(repeating: q1[e]), c = V(repeating: q2[e])
+            s00 = Kernels.fma(a, k0, s00); s01 = Kernels.fma(a, k1, s01); s02 = Kernels.fma(a, k2, s02)
+            s10 = Kernels.fma(b, k0, s10); s11 = Kernels.fma(b, k1, s11); s12 = Kernels.fma(b, k2, s12)
+            s20 = Kernels.fma(c, k0, s20); s21 = Kernels.fma(c, k1, s21); s22 = Kernels.fma(c, k2, s22)
+        }
+        Kernels.store(s00 * scale, dst); Kernels.store(s01 * scale, dst + 8); Kernels.store(s02 * scale, dst + 16)
+        Kernels.store(s10 * scale, dst + np); Kernels.store(s11 * scale, dst + np + 8)
+        Kernels.store(s12 * scale, dst + np + 16)
+        Kernels.store(s20 * scale, dst + 2 * np); Kernels.store(s21 * scale, dst + 2 * np + 8)
+        Kernels.store(s22 * scale, dst + 2 * np + 16)
+    }
+
+    /// Added to the last 8 lanes of a score row: keeps lane 16 (the 17th
+    /// key), pushes the padding lanes out of the max and the sum.
+    private static let paddingBias = Kernels.V(0, -.infinity, -.infinity, -.infinity,
+                                               -.infinity, -.infinity, -.infinity, -.infinity)
+
+    /// Softmax in place over the 17 scores of one padded row of 24 (lanes
+    /// 17–23 are padding; they end up ~1e-38 and are never read).
+    @inline(__always)
+    private static func softmaxRow(_ row: UnsafeMutablePointer<Float>, paddingBias: Kernels.V) {
+        typealias V = Kernels.V
+        let x0 = Kernels.load(row), x1 = Kernels.load(row + 8), x2 = Kernels.load(row + 16) + paddingBias
+        let m = V(repeating: Kernels.maximum(Kernels.maximum(x0, x1), x2).max())
+        let e0 = Kernels.exp(x0 - m), e1 = Kernels.exp(x1 - m), e2 = Kernels.exp(x2 - m)
+        let inv = V(repeating: 1 / (e0 + e1 + e2).sum())
+        Kernels.store(e0 * inv, row)
+        Kernels.store(e1 * inv, row + 8)
+        Kernels.store(e2 * inv, row + 16)
     }
 }

@@ -10,6 +10,17 @@ public enum Kernels {
 
     // MARK: exp and erf
 
+    /// a·b + c in one rounding. Swift does not contract `a * b + c` into an
+    /// FMA by itself, and the separate multiply and add double both the
+    /// instruction count and the dependency chain of every polynomial here.
+    @inline(__always)
+    static func fma(_ a: V, _ b: V, _ c: V) -> V { c.addingProduct(a, b) }
+
+    /// Lane-wise maximum. (The standard library's generic `pointwiseMax` is
+    /// not inlined here and costs a call per vector.)
+    @inline(__always)
+    static func maximum(_ a: V, _ b: V) -> V { a.replacing(with: b, where: a .< b) }
+
     /// e^x for SIMD8 lanes: range reduction to r in [-ln2/2, ln2/2] and the
     /// Cephes single-precision polynomial; about 1 ulp over [-87, 88].
     /// Inputs are clamped to that range (exp saturates to ~0 or ~2e38).
@@ -20,17 +31,17 @@ public enum Kernels {
         // Adding 1.5·2^23 rounds x·log2(e) to the nearest integer n and leaves
         // n in the low mantissa bits, with no (scalarised) rounding or
         // float→int conversion calls.
-        let shifted = x * 1.442_695_04 + 12_582_912
+        let shifted = fma(x, V(repeating: 1.442_695_04), V(repeating: 12_582_912))
         let n = shifted - 12_582_912
-        var r = x - n * 0.693_359_375
-        r = r - n * -2.121_944_4e-4
+        var r = fma(n, V(repeating: -0.693_359_375), x)
+        r = fma(n, V(repeating: 2.121_944_4e-4), r)
         var p = V(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_12e-1
-        p = p * (r * r) + r + 1
+        p = fma(p, r, V(repeating: 1.398_199_95e-3))
+        p = fma(p, r, V(repeating: 8.333_451_9e-3))
+        p = fma(p, r, V(repeating: 4.166_579_59e-2))
+        p = fma(p, r, V(repeating: 1.666_666_55e-1))
+        p = fma(p, r, V(repeating: 5.000_000_12e-1))
+        p = fma(p, r * r, r) + 1
         let k = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
         return p * unsafeBitCast((k &+ 127) &<< 23, to: V.self)
     }
@@ -40,18 +51,27 @@ public enum Kernels {
     @inline(__always)
     public static func erf(_ x: V) -> V {
         let a = abs(x)
-        let t = 1 / (1 + 0.327_591_1 * a)
+        let t = 1 / fma(a, V(repeating: 0.327_591_1), V(repeating: 1))
         var p = V(repeating: 1.061_405_429)
-        p = p * t - 1.453_152_027
-        p = p * t + 1.421_413_741
-        p = p * t - 0.284_496_736
-        p = p * t + 0.254_829_592
-        let y = 1 - p * t * exp(-a * a)
-        return y.replacing(with: -y, where: x .< 0)
+        p = fma(p, t, V(repeating: -1.453_152_027))
+        p = fma(p, t, V(repeating: 1.421_413_741))
+        p = fma(p, t, V(repeating: -0.284_496_736))
+        p = fma(p, t, V(repeating: 0.254_829_592))
+        let y = fma(-(p * t), exp(-a * a), V(repeating: 1))
+        return copySign(of: x, to: y)
+    }
+
+    /// y with the sign bit of x (y ≥ 0).
+    @inline(__always)
+    private static func copySign(of x: V, to y: V) -> V {
+        let sign = unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x8000_0000
+        return unsafeBitCast(unsafeBitCast(y, to: SIMD8<UInt32>.self) | sign, to: V.self)
     }
 
     @inline(__always)
-    private static func abs(_ x: V) -> V { x.replacing(with: -x, where: x .< 0) }
+    private static func abs(_ x: V) -> V {
+        unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: V.self)
+    }
 
     // MARK: activations
 
@@ -144,7 +164,10 @@ public enum Kernels {
     public enum Activation: Sendable { case none, relu, gelu }
 
     @inline(__always)
-    static func gelu(_ x: V) -> V { 0.5 * x * (1 + erf(x * 0.707_106_781_186_547_5)) }
+    static func gelu(_ x: V) -> V {
+        let half = 0.5 * x
+        return fma(half, erf(x * 0.707_106_781_186_547_5), half)
+    }
 
     @inline(__always)
     static func silu(_ x: V) -> V { x / (1 + exp(-x)) }
@@ -167,11 +190,11 @@ public enum Kernels {
             var sq = V(repeating: 0)
             for j in stride(from: 0, to: n, by: 8) {
                 let d = load(src + j) - mean
-                sq = sq + d * d
+                sq = fma(d, d, sq)
             }
             let inv = V(repeating: 1 / (sq.sum() / Float(n) + eps).squareRoot())
             for j in stride(from: 0, to: n, by: 8) {
-                store(((load(src + j) - mean) * inv) * load(gamma + j) + load(beta + j), dst + j)
+                store(fma((load(src + j) - mean) * inv, load(gamma + j), load(beta + j)), dst + j)
             }
         }
     }

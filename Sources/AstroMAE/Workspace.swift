@@ -57,7 +57,7 @@ public final class Workspace: @unchecked Sendable {
         // `hidden` also holds the patch im2col (16·320 < 17·768 per sample).
         hidden = make(max(rows * WeightManifest.mlpHidden, patchRows * PatchEmbedding.patchLength))
         pcm = make(patchRows * d)
-        scores = make(EncoderBlock.headDim * EncoderBlock.paddedTokens + EncoderBlock.paddedTokens)
+        scores = make(EncoderBlock.attentionScratch)
         inceptionA = make(capacity * 256 * 64)
         inceptionB = make(capacity * 256 * 64)
         inceptionReduce = make(capacity * 256 * 32)
