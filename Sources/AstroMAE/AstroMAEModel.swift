@@ -38,14 +38,14 @@ public final class AstroMAEModel: @unchecked Sendable {
     ///   - images: `count × 5 × 32 × 32` float32, NCHW, bands u g r i z.
     ///   - magnitudes: `count × 5` float64.
     ///   - output: `count` predictions.
-    ///   - workspace: scratch; batches larger than its capacity are run in
-    ///     consecutive slices of that size (each sample's result does not
-    ///     depend on which slice it is in).
+    ///   - workspace: scratch; batches larger than its feature capacity are
+    ///     run in consecutive passes of that size (each sample's result does
+    ///     not depend on which pass or slice it is in).
     public func predict(images: UnsafePointer<Float>, magnitudes: UnsafePointer<Double>, count: Int,
                         output: UnsafeMutablePointer<Float>, workspace: Workspace) {
         var first = 0
         while first < count {
-            let n = min(workspace.capacity, count - first)
+            let n = min(workspace.featureCapacity, count - first)
             forward(images: images + first * Geometry.imageFloats,
                     magnitudes: magnitudes + first * Geometry.magnitudes,
                     count: n, output: output + first, workspace: workspace, trace: nil)
@@ -90,25 +90,34 @@ public final class AstroMAEModel: @unchecked Sendable {
         return recorder.values
     }
 
-    /// One pass over at most `workspace.capacity` samples.
+    /// One pass over at most `workspace.featureCapacity` samples: the
+    /// encoder and the Inception branch slice by slice (`workspace.capacity`
+    /// samples each), then the feature layers over the whole pass. A traced
+    /// pass must fit in one slice.
     func forward(images: UnsafePointer<Float>, magnitudes: UnsafePointer<Double>, count: Int,
                  output: UnsafeMutablePointer<Float>, workspace ws: Workspace, trace: TraceRecorder?) {
+        precondition(count <= ws.featureCapacity && (trace == nil || count <= ws.capacity))
         let d = WeightManifest.embedDim, f = WeightManifest.featureWidth, cw = WeightManifest.concatWidth
         let x = ws.tokens
 
-        // ViT encoder.
-        patchEmbed.forward(images: images, count: count, patches: ws.hidden, embedded: ws.pcm, tokens: x)
-        trace?.record("trace.patch_embed", ws.pcm, count * PatchEmbedding.tokens * d)
-        for (index, block) in blocks.enumerated() {
-            block.forward(x, count: count, workspace: ws)
-            if index == 0 { trace?.record("trace.block0", x, count * Geometry.tokens * d) }
-            if index == blocks.count - 1 { trace?.record("trace.block11", x, count * Geometry.tokens * d) }
+        var first = 0
+        while first < count {
+            let n = min(ws.capacity, count - first)
+            let slice = images + first * Geometry.imageFloats
+            // ViT encoder.
+            patchEmbed.forward(images: slice, count: n, patches: ws.hidden, embedded: ws.pcm, tokens: x)
+            trace?.record("trace.patch_embed", ws.pcm, n * PatchEmbedding.tokens * d)
+            for (index, block) in blocks.enumerated() {
+                block.forward(x, count: n, workspace: ws)
+                if index == 0 { trace?.record("trace.block0", x, n * Geometry.tokens * d) }
+                if index == blocks.count - 1 { trace?.record("trace.block11", x, n * Geometry.tokens * d) }
+            }
+            VisionHead.pool(x, count: n, into: ws.pooled + first * d)
+            // The Inception branch writes straight into its concat columns.
+            inception.forward(images: slice, count: n, into: ws.concat + first * cw + f, ldOut: cw, workspace: ws)
+            first += n
         }
-        VisionHead.pool(x, count: count, into: ws.pooled)
         vision.forward(pooled: ws.pooled, count: count, scratch: ws.small, wide: ws.wide, into: ws.concat, ldOut: cw, trace: trace)
-
-        // Inception and magnitude branches write straight into their concat columns.
-        inception.forward(images: images, count: count, into: ws.concat + f, ldOut: cw, workspace: ws)
         magnitude.forward(magnitudes: magnitudes, count: count, input: ws.magnitudeIn, ping: ws.ping, pong: ws.pong,
                           into: ws.concat + 2 * f, ldOut: cw)
         if let trace {

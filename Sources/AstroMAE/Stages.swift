@@ -11,22 +11,33 @@ public enum Stage: String, CaseIterable, Sendable {
     case inception
     case magnitude
     case head
+
+    /// Stages that run on a whole feature pass (`Workspace.featureCapacity`
+    /// samples) rather than on one encoder/Inception slice.
+    public var runsOnFeaturePass: Bool { self == .visionHead || self == .magnitude || self == .head }
 }
 
 extension AstroMAEModel {
-    /// Runs one stage on `count` samples (≤ workspace capacity) of `images`
-    /// and `magnitudes`.
+    /// Runs one stage on `count` samples of `images` and `magnitudes`: at
+    /// most the workspace's capacity, or its feature capacity for the stages
+    /// that run on a feature pass.
     public func run(_ stage: Stage, images: UnsafePointer<Float>, magnitudes: UnsafePointer<Double>, count: Int,
                     workspace ws: Workspace) {
-        precondition(count <= ws.capacity, "count exceeds the workspace capacity")
-        let cw = WeightManifest.concatWidth, f = WeightManifest.featureWidth
+        precondition(count <= (stage.runsOnFeaturePass ? ws.featureCapacity : ws.capacity),
+                     "count exceeds the workspace capacity")
+        let cw = WeightManifest.concatWidth, f = WeightManifest.featureWidth, d = WeightManifest.embedDim
         switch stage {
         case .patchEmbed:
             patchEmbed.forward(images: images, count: count, patches: ws.hidden, embedded: ws.pcm, tokens: ws.tokens)
         case .encoderBlock:
             blocks[0].forward(ws.tokens, count: count, workspace: ws)
         case .visionHead:
-            VisionHead.pool(ws.tokens, count: count, into: ws.pooled)
+            var first = 0
+            while first < count {
+                let n = min(ws.capacity, count - first)
+                VisionHead.pool(ws.tokens, count: n, into: ws.pooled + first * d)
+                first += n
+            }
             vision.forward(pooled: ws.pooled, count: count, scratch: ws.small, wide: ws.wide, into: ws.concat, ldOut: cw)
         case .inception:
             inception.forward(images: images, count: count, into: ws.concat + f, ldOut: cw, workspace: ws)
@@ -53,25 +64,29 @@ public struct StageTiming: Codable, Sendable {
         case stage, repeats, secondsPerSample = "seconds_per_sample", share
     }
 
-    /// Runs every stage `iterations` times on `count` synthetic samples.
-    public static func measure(model: AstroMAEModel, count: Int, iterations: Int = 9) -> [StageTiming] {
-        let ws = Workspace(capacity: count)
-        let (images, magnitudes) = ThroughputBenchmark.syntheticInputs(count: count)
+    /// Runs every stage `iterations` times on synthetic samples: slices of
+    /// `count` samples, feature passes of `featureBatch` (as `predict` does).
+    public static func measure(model: AstroMAEModel, count: Int, featureBatch: Int = Workspace.defaultFeatureBatch,
+                               iterations: Int = 9) -> [StageTiming] {
+        let ws = Workspace(capacity: count, featureBatch: featureBatch)
+        let passCount = ws.featureCapacity
+        let (images, magnitudes) = ThroughputBenchmark.syntheticInputs(count: passCount)
         var raw: [(Stage, Int, Double)] = []
         images.withUnsafeBufferPointer { im in
             magnitudes.withUnsafeBufferPointer { mg in
                 // Fill the workspace with real activations first.
-                model.predict(images: im.baseAddress!, magnitudes: mg.baseAddress!, count: count,
+                model.predict(images: im.baseAddress!, magnitudes: mg.baseAddress!, count: passCount,
                               output: ws.magnitudeIn, workspace: ws)
                 for stage in Stage.allCases {
+                    let n = stage.runsOnFeaturePass ? passCount : count
                     var times: [Double] = []
                     for _ in 0..<iterations {
                         let t0 = MonotonicClock.now()
-                        model.run(stage, images: im.baseAddress!, magnitudes: mg.baseAddress!, count: count, workspace: ws)
+                        model.run(stage, images: im.baseAddress!, magnitudes: mg.baseAddress!, count: n, workspace: ws)
                         times.append(MonotonicClock.now() - t0)
                     }
                     let repeats = stage == .encoderBlock ? WeightManifest.depth : 1
-                    raw.append((stage, repeats, times.sorted()[times.count / 2] * Double(repeats) / Double(count)))
+                    raw.append((stage, repeats, times.sorted()[times.count / 2] * Double(repeats) / Double(n)))
                 }
             }
         }

@@ -1,9 +1,20 @@
 /// Every activation buffer of one forward pass, allocated once for a fixed
-/// number of samples (`capacity`) and reused by every call and every layer:
-/// the forward pass itself allocates nothing.
+/// number of samples and reused by every call and every layer: the forward
+/// pass itself allocates nothing.
+///
+/// Two sizes: the encoder and the Inception convolutions run on slices of
+/// `capacity` samples (their activations are 17–256 rows per sample and
+/// should stay in cache), while the per-sample feature layers (vision head,
+/// magnitude MLP, redshift head) run on up to `featureCapacity` samples at
+/// once, so OpenBLAS packs their 1–3 M-parameter weight matrices once per
+/// `featureCapacity` samples instead of once per slice.
 public final class Workspace: @unchecked Sendable {
-    /// Largest batch one pass over this workspace can hold.
+    /// Samples per encoder/Inception slice.
     public let capacity: Int
+    /// Samples per pass of the feature layers (a multiple of `capacity`).
+    public let featureCapacity: Int
+    /// The default number of samples the feature layers run on together.
+    public static let defaultFeatureBatch = 256
     /// Floats in the im2col buffer of the inception convs.
     let columnCapacity: Int
 
@@ -35,9 +46,15 @@ public final class Workspace: @unchecked Sendable {
     /// Bytes held by the buffers.
     public private(set) var byteCount = 0
 
-    public init(capacity: Int) {
+    /// - Parameters:
+    ///   - capacity: samples per encoder/Inception slice (the micro-batch).
+    ///   - featureBatch: samples the feature layers take at once; rounded up
+    ///     to a multiple of `capacity`.
+    public init(capacity: Int, featureBatch: Int = Workspace.defaultFeatureBatch) {
         precondition(capacity >= 1, "workspace capacity must be at least 1")
         self.capacity = capacity
+        let features = max(1, (featureBatch + capacity - 1) / capacity) * capacity
+        featureCapacity = features
         let d = WeightManifest.embedDim, rows = capacity * Geometry.tokens
         let patchRows = capacity * PatchEmbedding.tokens
         let largestColumns = 256 * 25 * 16
@@ -63,13 +80,13 @@ public final class Workspace: @unchecked Sendable {
         inceptionReduce = make(capacity * 256 * 32)
         inceptionPool = make(capacity * 256 * 64)
         columns = make(columnCapacity)
-        pooled = make(capacity * d)
-        small = make(capacity * max(d, 1024))
-        wide = make(capacity * WeightManifest.featureWidth)
-        magnitudeIn = make(capacity * Geometry.magnitudes)
-        ping = make(capacity * WeightManifest.magnitudeWidth)
-        pong = make(capacity * WeightManifest.magnitudeWidth)
-        concat = make(capacity * WeightManifest.concatWidth)
+        pooled = make(features * d)
+        small = make(features * max(d, 1024))
+        wide = make(features * WeightManifest.featureWidth)
+        magnitudeIn = make(features * Geometry.magnitudes)
+        ping = make(features * WeightManifest.magnitudeWidth)
+        pong = make(features * WeightManifest.magnitudeWidth)
+        concat = make(features * WeightManifest.concatWidth)
         allocations = list
         byteCount = list.reduce(0) { $0 + $1.1 * MemoryLayout<Float>.stride }
     }

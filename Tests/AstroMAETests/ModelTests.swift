@@ -46,13 +46,14 @@ final class ModelTests: XCTestCase {
     }
 
     /// A sample's prediction must not depend on the batch it is run in: the
-    /// first samples of a 512-sample batch, re-run in batches of 1, 3 and 37
-    /// (including a short last batch), give the same numbers.
+    /// first samples of a 512-sample batch, re-run in slices of 1, 3 and 37
+    /// (including a short last slice) and in feature passes that span
+    /// several slices (and end short), give the same numbers.
     func testOutputsIndependentOfBatchSize() {
         let model = AstroMAEModel(weights: .seeded())
         let (images, magnitudes) = ThroughputBenchmark.syntheticInputs(count: 512, seed: 7)
-        func run(batch: Int, samples: Int) -> [Float] {
-            let ws = Workspace(capacity: batch)
+        func run(batch: Int, samples: Int, featureBatch: Int = Workspace.defaultFeatureBatch) -> [Float] {
+            let ws = Workspace(capacity: batch, featureBatch: featureBatch)
             var out = [Float](repeating: .nan, count: samples)
             images.withUnsafeBufferPointer { im in
                 magnitudes.withUnsafeBufferPointer { mg in
@@ -67,10 +68,11 @@ final class ModelTests: XCTestCase {
         let reference = run(batch: 512, samples: 512)
         XCTAssertTrue(reference.allSatisfy(\.isFinite))
         XCTAssertGreaterThan(Set(reference).count, 256, "predictions should differ between samples")
-        for (batch, samples) in [(1, 16), (3, 47), (37, 100)] {
-            let got = run(batch: batch, samples: samples)
+        for (batch, samples, features) in [(1, 16, 1), (3, 47, 256), (37, 100, 256), (16, 300, 40), (64, 512, 256)] {
+            let got = run(batch: batch, samples: samples, featureBatch: features)
             for i in 0..<samples {
-                XCTAssertEqual(got[i], reference[i], accuracy: 1e-5, "sample \(i) at batch \(batch)")
+                XCTAssertEqual(got[i], reference[i], accuracy: 1e-5,
+                               "sample \(i) at slices of \(batch), feature passes of \(features)")
             }
         }
     }
