@@ -1,39 +1,192 @@
 /// ASTROMAE.md "Inception branch" (`inception_model.vis_inception`).
 ///
-/// Activations are kept channels-last ([sample][y][x][channel]) so that a 1×1
-/// conv is one GEMM over every pixel of the batch and a k×k conv is an
-/// im2col (rows = pixels, columns = ky·k·C + kx·C + c) followed by one GEMM.
-/// BatchNorm is folded into each conv at load time.
+/// Activations are kept channels-last ([sample][y][x][channel]). A 1×1 conv
+/// is one GEMM over every pixel of the batch. The 3×3 and 5×5 convs are only
+/// 4–16 channels wide, where an im2col + GEMM spends most of its time copying
+/// columns, so they run as direct SIMD loops instead. BatchNorm is folded
+/// into each conv at load time.
 struct InceptionBranch {
-    /// Conv2d + BatchNorm (folded) + ReLU with its weight reordered to
-    /// [out][ky][kx][in], the column order of the channels-last im2col.
-    struct ConvBlock {
+    /// Zero border around the input of the 3×3 and 5×5 convs: the 5×5's padding.
+    static let margin = 2
+
+    /// A 1×1 Conv2d + BatchNorm (folded) as Linear weights [out × in] and bias.
+    static func pointwise(_ weights: ModelWeights, _ name: String) -> (weight: [Float], bias: [Float]) {
+        BatchNormFold(weights, "\(name).bn").fold(weight: Array(weights.tensor("\(name).conv.weight")),
+                                                  bias: Array(weights.tensor("\(name).conv.bias")))
+    }
+
+    /// A k×k Conv2d + BatchNorm (folded) + ReLU, stride 1, "same" padding,
+    /// computed directly: each output pixel's channels are one or two SIMD8
+    /// accumulators, and a tile of four pixels along x shares every weight load.
+    /// `addingProduct` is spelled out because `a + x * w` compiles to a
+    /// separate multiply and add, not an FMA.
+    struct SpatialConv {
         let kernel: Int
         let cin: Int
         let cout: Int
-        let linear: Linear
+        /// `cout` rounded up to whole SIMD8 vectors (8 or 16).
+        let lanes: Int
+        /// [ky][kx][in][lanes], zero in the lanes past `cout`.
+        let weight: [Float]
+        /// [lanes], zero past `cout`.
+        let bias: [Float]
 
-        init(_ weights: ModelWeights, _ name: String, cin: Int, cout: Int, kernel: Int) {
-            let bn = BatchNormFold(weights, "\(name).bn")
-            let folded = bn.fold(weight: Array(weights.tensor("\(name).conv.weight")),
-                                 bias: Array(weights.tensor("\(name).conv.bias")))
-            var reordered = [Float](repeating: 0, count: folded.weight.count)
-            for o in 0..<cout {
-                for c in 0..<cin {
+        init(_ weights: ModelWeights, _ name: String, channels: Int, kernel: Int) {
+            let folded = pointwise(weights, name)
+            let lanes = (channels + 7) / 8 * 8
+            precondition(lanes <= 16, "direct conv holds at most 16 output channels")
+            var packed = [Float](repeating: 0, count: kernel * kernel * channels * lanes)
+            for o in 0..<channels {
+                for c in 0..<channels {
                     for ky in 0..<kernel {
                         for kx in 0..<kernel {
-                            reordered[((o * kernel + ky) * kernel + kx) * cin + c] =
-                                folded.weight[((o * cin + c) * kernel + ky) * kernel + kx]
+                            packed[((ky * kernel + kx) * channels + c) * lanes + o] =
+                                folded.weight[((o * channels + c) * kernel + ky) * kernel + kx]
                         }
                     }
                 }
             }
             self.kernel = kernel
-            self.cin = cin
-            self.cout = cout
-            linear = Linear(weight: reordered, bias: folded.bias, in: cin * kernel * kernel, out: cout)
+            cin = channels
+            cout = channels
+            self.lanes = lanes
+            weight = packed
+            bias = folded.bias + [Float](repeating: 0, count: lanes - channels)
         }
+
+        /// One sample. `padded` is its input with a `margin`-pixel zero border
+        /// (pixel stride `ld`); writes ReLU(conv) to `y` (pixel stride `ldy`).
+        func forward(_ padded: UnsafePointer<Float>, ld: Int, side: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+            precondition(side % 4 == 0, "direct conv works in tiles of 4 pixels")
+            let rowStride = (side + 2 * margin) * ld
+            let origin = padded + (margin - kernel / 2) * (rowStride + ld)
+            // 16-wide outputs go six pixels at a time (12 accumulators hide the
+            // FMA latency; 8 do not) as far as the rest of the row splits into fours.
+            var sixes = side / 6
+            while (side - 6 * sixes) % 4 != 0 { sixes -= 1 }
+            let wide = 6 * sixes
+            weight.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
+                    for oy in 0..<side {
+                        var ox = 0
+                        while lanes == 16, ox < wide {
+                            tile16x6(origin + oy * rowStride + ox * ld, ld: ld, rowStride: rowStride,
+                                     w.baseAddress!, b.baseAddress!, y + (oy * side + ox) * ldy, ldy: ldy)
+                            ox += 6
+                        }
+                        while ox < side {
+                            let x = origin + oy * rowStride + ox * ld
+                            let out = y + (oy * side + ox) * ldy
+                            if lanes == 16 {
+                                tile16(x, ld: ld, rowStride: rowStride, w.baseAddress!, b.baseAddress!, out, ldy: ldy)
+                            } else {
+                                tile8(x, ld: ld, rowStride: rowStride, w.baseAddress!, b.baseAddress!, out, ldy: ldy)
+                            }
+                            ox += 4
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Six output pixels × 16 channels: twelve accumulators.
+        @inline(__always)
+        private func tile16x6(_ x: UnsafePointer<Float>, ld: Int, rowStride: Int, _ w: UnsafePointer<Float>,
+                              _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ldy: Int) {
+            let lo = Kernels.load(b), hi = Kernels.load(b + 8)
+            var a0 = lo, a1 = hi, b0 = lo, b1 = hi, c0 = lo, c1 = hi
+            var d0 = lo, d1 = hi, e0 = lo, e1 = hi, f0 = lo, f1 = hi
+            var wp = w
+            for ky in 0..<kernel {
+                for kx in 0..<kernel {
+                    let pa = x + ky * rowStride + kx * ld
+                    let pb = pa + ld, pc = pb + ld, pd = pc + ld, pe = pd + ld, pf = pe + ld
+                    for c in 0..<cin {
+                        let w0 = Kernels.load(wp), w1 = Kernels.load(wp + 8)
+                        a0 = a0.addingProduct(pa[c], w0); a1 = a1.addingProduct(pa[c], w1)
+                        b0 = b0.addingProduct(pb[c], w0); b1 = b1.addingProduct(pb[c], w1)
+                        c0 = c0.addingProduct(pc[c], w0); c1 = c1.addingProduct(pc[c], w1)
+                        d0 = d0.addingProduct(pd[c], w0); d1 = d1.addingProduct(pd[c], w1)
+                        e0 = e0.addingProduct(pe[c], w0); e1 = e1.addingProduct(pe[c], w1)
+                        f0 = f0.addingProduct(pf[c], w0); f1 = f1.addingProduct(pf[c], w1)
+                        wp += 16
+                    }
+                }
+            }
+            Kernels.store(relu(a0), out); Kernels.store(relu(a1), out + 8)
+            Kernels.store(relu(b0), out + ldy); Kernels.store(relu(b1), out + ldy + 8)
+            Kernels.store(relu(c0), out + 2 * ldy); Kernels.store(relu(c1), out + 2 * ldy + 8)
+            Kernels.store(relu(d0), out + 3 * ldy); Kernels.store(relu(d1), out + 3 * ldy + 8)
+            Kernels.store(relu(e0), out + 4 * ldy); Kernels.store(relu(e1), out + 4 * ldy + 8)
+            Kernels.store(relu(f0), out + 5 * ldy); Kernels.store(relu(f1), out + 5 * ldy + 8)
+        }
+
+        /// Four output pixels × 16 channels: eight accumulators.
+        @inline(__always)
+        private func tile16(_ x: UnsafePointer<Float>, ld: Int, rowStride: Int, _ w: UnsafePointer<Float>,
+                            _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ldy: Int) {
+            let lo = Kernels.load(b), hi = Kernels.load(b + 8)
+            var a0 = lo, a1 = hi, b0 = lo, b1 = hi, c0 = lo, c1 = hi, d0 = lo, d1 = hi
+            var wp = w
+            for ky in 0..<kernel {
+                for kx in 0..<kernel {
+                    let pa = x + ky * rowStride + kx * ld
+                    let pb = pa + ld, pc = pb + ld, pd = pc + ld
+                    for c in 0..<cin {
+                        let w0 = Kernels.load(wp), w1 = Kernels.load(wp + 8)
+                        a0 = a0.addingProduct(pa[c], w0); a1 = a1.addingProduct(pa[c], w1)
+                        b0 = b0.addingProduct(pb[c], w0); b1 = b1.addingProduct(pb[c], w1)
+                        c0 = c0.addingProduct(pc[c], w0); c1 = c1.addingProduct(pc[c], w1)
+                        d0 = d0.addingProduct(pd[c], w0); d1 = d1.addingProduct(pd[c], w1)
+                        wp += 16
+                    }
+                }
+            }
+            Kernels.store(relu(a0), out); Kernels.store(relu(a1), out + 8)
+            Kernels.store(relu(b0), out + ldy); Kernels.store(relu(b1), out + ldy + 8)
+            Kernels.store(relu(c0), out + 2 * ldy); Kernels.store(relu(c1), out + 2 * ldy + 8)
+            Kernels.store(relu(d0), out + 3 * ldy); Kernels.store(relu(d1), out + 3 * ldy + 8)
+        }
+
+        /// Four output pixels × up to 8 channels: four accumulators.
+        @inline(__always)
+        private func tile8(_ x: UnsafePointer<Float>, ld: Int, rowStride: Int, _ w: UnsafePointer<Float>,
+                           _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ldy: Int) {
+            var a = Kernels.load(b), bb = a, c = a, d = a
+            var wp = w
+            for ky in 0..<kernel {
+                for kx in 0..<kernel {
+                    let pa = x + ky * rowStride + kx * ld
+                    let pb = pa + ld, pc = pb + ld, pd = pc + ld
+                    for i in 0..<cin {
+                        let wv = Kernels.load(wp)
+                        a = a.addingProduct(pa[i], wv)
+                        bb = bb.addingProduct(pb[i], wv)
+                        c = c.addingProduct(pc[i], wv)
+                        d = d.addingProduct(pd[i], wv)
+                        wp += 8
+                    }
+                }
+            }
+            store(relu(a), out); store(relu(bb), out + ldy)
+            store(relu(c), out + 2 * ldy); store(relu(d), out + 3 * ldy)
+        }
+
+        /// Stores the first `cout` lanes: a 4-wide conv must not overwrite the next branch's columns.
+        @inline(__always)
+        private func store(_ v: V, _ out: UnsafeMutablePointer<Float>) {
+            if cout == 8 {
+                Kernels.store(v, out)
+            } else {
+                for j in 0..<cout { out[j] = v[j] }
+            }
+        }
+
+        @inline(__always)
+        private func relu(_ v: V) -> V { v.replacing(with: 0, where: v .< 0) }
     }
+
+    typealias V = Kernels.V
 
     /// Four parallel branches concatenated along channels: 1×1 | 1×1→3×3 |
     /// 1×1→5×5 | maxpool 3×3→1×1. A custom block drops the 5×5 branch.
@@ -41,12 +194,12 @@ struct InceptionBranch {
         let cin: Int
         let width: Int
         let custom: Bool
-        let branch1: ConvBlock
-        /// branch2.0 and (unless custom) branch3.0 as one GEMM: they read the same input.
-        let reduce: Linear
-        let branch2: ConvBlock
-        let branch3: ConvBlock?
-        let branch4: ConvBlock
+        /// branch1, branch2.0 and (unless custom) branch3.0 as one GEMM: they
+        /// read the same input, and their outputs sit side by side in `y`.
+        let entry: Linear
+        let branch2: SpatialConv
+        let branch3: SpatialConv?
+        let branch4: Linear
 
         var cout: Int { (custom ? 3 : 4) * width }
 
@@ -55,36 +208,33 @@ struct InceptionBranch {
             self.cin = cin
             self.width = width
             self.custom = custom
-            branch1 = ConvBlock(weights, "\(p).branch1", cin: cin, cout: width, kernel: 1)
-            let r2 = ConvBlock(weights, "\(p).branch2.0", cin: cin, cout: width, kernel: 1)
-            branch2 = ConvBlock(weights, "\(p).branch2.1", cin: width, cout: width, kernel: 3)
-            branch4 = ConvBlock(weights, "\(p).branch4.1", cin: cin, cout: width, kernel: 1)
-            if custom {
-                reduce = r2.linear
-                branch3 = nil
-            } else {
-                let r3 = ConvBlock(weights, "\(p).branch3.0", cin: cin, cout: width, kernel: 1)
-                reduce = Linear(weight: r2.linear.weight + r3.linear.weight, bias: r2.linear.bias + r3.linear.bias,
-                                in: cin, out: 2 * width)
-                branch3 = ConvBlock(weights, "\(p).branch3.1", cin: width, cout: width, kernel: 5)
-            }
+            var parts = [pointwise(weights, "\(p).branch1"), pointwise(weights, "\(p).branch2.0")]
+            if !custom { parts.append(pointwise(weights, "\(p).branch3.0")) }
+            entry = Linear(weight: parts.flatMap(\.weight), bias: parts.flatMap(\.bias), in: cin, out: parts.count * width)
+            branch2 = SpatialConv(weights, "\(p).branch2.1", channels: width, kernel: 3)
+            branch3 = custom ? nil : SpatialConv(weights, "\(p).branch3.1", channels: width, kernel: 5)
+            let b4 = pointwise(weights, "\(p).branch4.1")
+            branch4 = Linear(weight: b4.weight, bias: b4.bias, in: cin, out: width)
         }
 
         /// x [count·side² × cin] → y [count·side² × cout].
+        ///
+        /// The entry GEMM leaves the 3×3 and 5×5 inputs in those branches'
+        /// own output columns; each sample's are copied into the padded tile
+        /// before its convs overwrite them.
         func forward(_ x: UnsafePointer<Float>, count: Int, side: Int, into y: UnsafeMutablePointer<Float>,
                      workspace ws: Workspace) {
-            let rows = count * side * side
-            let w = width, reduced = reduce.outFeatures
-            branch1.linear.forward(x, rows: rows, into: y, ldy: cout, activation: .relu)
-            reduce.forward(x, rows: rows, into: ws.inceptionReduce, activation: .relu)
-            InceptionBranch.conv(branch2, ws.inceptionReduce, ld: reduced, count: count, side: side,
-                                 into: y + w, ldy: cout, workspace: ws)
-            if let branch3 {
-                InceptionBranch.conv(branch3, ws.inceptionReduce + w, ld: reduced, count: count, side: side,
-                                     into: y + 2 * w, ldy: cout, workspace: ws)
+            let pixels = side * side, w = width
+            let reduced = entry.outFeatures - w
+            entry.forward(x, rows: count * pixels, into: y, ldy: cout, activation: .relu)
+            for s in 0..<count {
+                let sample = y + s * pixels * cout
+                InceptionBranch.pad(sample + w, ld: cout, side: side, channels: reduced, into: ws.inceptionPadded)
+                branch2.forward(ws.inceptionPadded, ld: reduced, side: side, into: sample + w, ldy: cout)
+                branch3?.forward(ws.inceptionPadded + w, ld: reduced, side: side, into: sample + 2 * w, ldy: cout)
             }
             InceptionBranch.maxPool3x3(x, count: count, side: side, channels: cin, into: ws.inceptionPool)
-            branch4.linear.forward(ws.inceptionPool, rows: rows, into: y + cout - w, ldy: cout, activation: .relu)
+            branch4.forward(ws.inceptionPool, rows: count * pixels, into: y + cout - w, ldy: cout, activation: .relu)
         }
     }
 
@@ -121,7 +271,7 @@ struct InceptionBranch {
         Self.averagePool2x2(b, count: count, side: 8, channels: blocks[3].cout, into: a)
         blocks[4].forward(a, count: count, side: 4, into: b, workspace: ws)
         let channels = blocks[4].cout
-        let flat = ws.inceptionReduce
+        let flat = ws.inceptionPool
         for s in 0..<count {
             for p in 0..<16 {
                 for c in 0..<channels {
@@ -141,18 +291,21 @@ struct InceptionBranch {
                 let plane = image + c * 1024
                 for y in 0..<16 {
                     let r0 = plane + 2 * y * 32, r1 = r0 + 32
-                    for x in 0..<16 {
-                        let sum = r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]
-                        out[((s * 16 + y) * 16 + x) * 5 + c] = sum * 0.25
+                    let dst = out + (s * 16 + y) * 16 * 5 + c
+                    for x in stride(from: 0, to: 16, by: 4) {
+                        let pairs = Kernels.load(r0 + 2 * x) + Kernels.load(r1 + 2 * x)
+                        let means = (pairs.evenHalf + pairs.oddHalf) * 0.25
+                        for i in 0..<4 { dst[(x + i) * 5] = means[i] }
                     }
                 }
             }
         }
     }
 
-    /// Channels-last 2×2 average pool, stride 2.
+    /// Channels-last 2×2 average pool, stride 2; `channels` a multiple of 8.
     static func averagePool2x2(_ x: UnsafePointer<Float>, count: Int, side: Int, channels: Int,
                                into out: UnsafeMutablePointer<Float>) {
+        precondition(channels % 8 == 0, "pooling works on whole SIMD8 vectors")
         let half = side / 2
         for s in 0..<count {
             for y in 0..<half {
@@ -160,66 +313,73 @@ struct InceptionBranch {
                     let p00 = x + ((s * side + 2 * y) * side + 2 * xx) * channels
                     let p01 = p00 + channels, p10 = p00 + side * channels, p11 = p10 + channels
                     let dst = out + ((s * half + y) * half + xx) * channels
-                    for c in 0..<channels { dst[c] = (p00[c] + p01[c] + p10[c] + p11[c]) * 0.25 }
+                    for c in stride(from: 0, to: channels, by: 8) {
+                        let sum = Kernels.load(p00 + c) + Kernels.load(p01 + c) + Kernels.load(p10 + c) + Kernels.load(p11 + c)
+                        Kernels.store(sum * 0.25, dst + c)
+                    }
                 }
             }
         }
     }
 
-    /// Channels-last 3×3 max pool, stride 1, padding 1; padded cells never win.
+    /// Channels-last 3×3 max pool, stride 1, padding 1; `channels` a
+    /// multiple of 8. Padded cells never win, so at an edge the window may
+    /// repeat the edge row or column instead (max is idempotent), which keeps
+    /// the loops free of bounds tests. Along x the window slides: each column
+    /// max over three rows is computed once and used by three outputs.
     static func maxPool3x3(_ x: UnsafePointer<Float>, count: Int, side: Int, channels: Int,
                            into out: UnsafeMutablePointer<Float>) {
+        precondition(channels % 8 == 0, "pooling works on whole SIMD8 vectors")
+        @inline(__always) func larger(_ a: V, _ b: V) -> V { a.replacing(with: b, where: b .> a) }
+        let rowFloats = side * channels
         for s in 0..<count {
+            let image = x + s * side * rowFloats
             for y in 0..<side {
-                for xx in 0..<side {
-                    let dst = out + ((s * side + y) * side + xx) * channels
-                    dst.update(from: x + ((s * side + y) * side + xx) * channels, count: channels)
-                    for ny in max(0, y - 1)...min(side - 1, y + 1) {
-                        for nx in max(0, xx - 1)...min(side - 1, xx + 1) {
-                            let src = x + ((s * side + ny) * side + nx) * channels
-                            for c in 0..<channels { dst[c] = max(dst[c], src[c]) }
-                        }
+                let above = image + max(0, y - 1) * rowFloats, row = image + y * rowFloats
+                let below = image + min(side - 1, y + 1) * rowFloats
+                let dst = out + (s * side + y) * rowFloats
+                for c in stride(from: 0, to: channels, by: 8) {
+                    @inline(__always) func column(_ i: Int) -> V {
+                        let o = i * channels + c
+                        return larger(larger(Kernels.load(above + o), Kernels.load(row + o)), Kernels.load(below + o))
+                    }
+                    var previous = column(0), current = previous
+                    for i in 0..<side {
+                        let next = i + 1 < side ? column(i + 1) : current
+                        Kernels.store(larger(larger(previous, current), next), dst + i * channels + c)
+                        previous = current
+                        current = next
                     }
                 }
             }
         }
     }
 
-    /// k×k conv, stride 1, "same" padding, on a channels-last input whose
-    /// rows have stride `ld`; im2col and GEMM in chunks of whole samples so
-    /// the column buffer stays a fixed size whatever the batch.
-    static func conv(_ block: ConvBlock, _ x: UnsafePointer<Float>, ld: Int, count: Int, side: Int,
-                     into y: UnsafeMutablePointer<Float>, ldy: Int, workspace ws: Workspace) {
-        let k = block.kernel, c = block.cin, pad = k / 2
-        let columns = k * k * c
-        let pixels = side * side
-        let perChunk = max(1, ws.columnCapacity / (pixels * columns))
-        var first = 0
-        while first < count {
-            let n = min(perChunk, count - first)
-            let col = ws.columns
-            for s in 0..<n {
-                for oy in 0..<side {
-                    for ox in 0..<side {
-                        var dst = col + ((s * side + oy) * side + ox) * columns
-                        for ky in 0..<k {
-                            let iy = oy + ky - pad
-                            for kx in 0..<k {
-                                let ix = ox + kx - pad
-                                if iy >= 0, iy < side, ix >= 0, ix < side {
-                                    let src = x + (((first + s) * side + iy) * side + ix) * ld
-                                    for j in 0..<c { dst[j] = src[j] }
-                                } else {
-                                    for j in 0..<c { dst[j] = 0 }
-                                }
-                                dst += c
-                            }
-                        }
-                    }
+    /// Copies one sample's `channels` channels (pixel stride `ld`) into
+    /// `padded` with a `margin`-pixel zero border, so the direct convs never
+    /// test bounds.
+    static func pad(_ x: UnsafePointer<Float>, ld: Int, side: Int, channels: Int,
+                    into padded: UnsafeMutablePointer<Float>) {
+        let border = margin * channels
+        let rowFloats = (side + 2 * margin) * channels
+        padded.update(repeating: 0, count: margin * rowFloats)
+        for y in 0..<side {
+            let row = padded + (margin + y) * rowFloats
+            row.update(repeating: 0, count: border)
+            for xx in 0..<side {
+                let src = x + (y * side + xx) * ld, dst = row + border + xx * channels
+                var c = 0
+                while c + 8 <= channels {
+                    Kernels.store(Kernels.load(src + c), dst + c)
+                    c += 8
+                }
+                while c < channels {
+                    dst[c] = src[c]
+                    c += 1
                 }
             }
-            block.linear.forward(col, rows: n * pixels, into: y + first * pixels * ldy, ldy: ldy, activation: .relu)
-            first += n
+            (row + rowFloats - border).update(repeating: 0, count: border)
         }
+        (padded + (margin + side) * rowFloats).update(repeating: 0, count: margin * rowFloats)
     }
 }

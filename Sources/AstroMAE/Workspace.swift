@@ -15,8 +15,6 @@ public final class Workspace: @unchecked Sendable {
     public let featureCapacity: Int
     /// The default number of samples the feature layers run on together.
     public static let defaultFeatureBatch = 256
-    /// Floats in the im2col buffer of the inception convs.
-    let columnCapacity: Int
 
     // Encoder, sized per token (count · 17 rows).
     let tokens: UnsafeMutablePointer<Float>
@@ -29,9 +27,9 @@ public final class Workspace: @unchecked Sendable {
     // Inception, channels-last at 16×16 (the largest stage).
     let inceptionA: UnsafeMutablePointer<Float>
     let inceptionB: UnsafeMutablePointer<Float>
-    let inceptionReduce: UnsafeMutablePointer<Float>
     let inceptionPool: UnsafeMutablePointer<Float>
-    let columns: UnsafeMutablePointer<Float>
+    /// One sample's 3×3/5×5 conv input with its zero border (16×16 plus margins, 32 channels).
+    let inceptionPadded: UnsafeMutablePointer<Float>
     // Heads.
     let pooled: UnsafeMutablePointer<Float>
     let small: UnsafeMutablePointer<Float>
@@ -57,8 +55,6 @@ public final class Workspace: @unchecked Sendable {
         featureCapacity = features
         let d = WeightManifest.embedDim, rows = capacity * Geometry.tokens
         let patchRows = capacity * PatchEmbedding.tokens
-        let largestColumns = 256 * 25 * 16
-        columnCapacity = min(capacity, 16) * largestColumns
 
         var list: [(UnsafeMutablePointer<Float>, Int)] = []
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -77,9 +73,9 @@ public final class Workspace: @unchecked Sendable {
         scores = make(EncoderBlock.attentionScratch)
         inceptionA = make(capacity * 256 * 64)
         inceptionB = make(capacity * 256 * 64)
-        inceptionReduce = make(capacity * 256 * 32)
         inceptionPool = make(capacity * 256 * 64)
-        columns = make(columnCapacity)
+        let paddedSide = 16 + 2 * InceptionBranch.margin
+        inceptionPadded = make(paddedSide * paddedSide * 32)
         pooled = make(features * d)
         small = make(features * max(d, 1024))
         wide = make(features * WeightManifest.featureWidth)
