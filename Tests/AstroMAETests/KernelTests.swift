@@ -15,6 +15,17 @@ final class KernelTests: XCTestCase {
         XCTAssertTrue(Kernels.exp(Kernels.V(repeating: 200))[0].isFinite)
     }
 
+    func testVectorErfMatchesLibm() {
+        var x: Float = -9
+        while x < 9 {
+            XCTAssertEqual(Kernels.erf(Kernels.V(repeating: x))[0], Foundation.erf(x), accuracy: 4e-7, "erf(\(x))")
+            x += 0.0031
+        }
+        XCTAssertEqual(Kernels.erf(Kernels.V(repeating: 1e30))[0], 1)
+        XCTAssertEqual(Kernels.erf(Kernels.V(repeating: -1e30))[0], -1)
+        XCTAssertEqual(Kernels.erf(Kernels.V(repeating: 0))[0], 0)
+    }
+
     func testGeluAndSiluMatchLibm() {
         var xs: [Float] = []
         var x: Float = -12
