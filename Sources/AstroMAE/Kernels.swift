@@ -51,8 +51,8 @@ public enum Kernels {
     /// in float arithmetic, within the fixtures' 1e-4 after twelve blocks.
     /// One divide and ten FMAs: about 40% fewer instructions than the
     /// Abramowitz–Stegun form with its exp, and GELU runs over 13 k values
-    /// per sample and block. The coefficients come from a least-squares fit
-    /// made for this file (not from a library).
+    /// per sample and block. The coefficients come from
+    /// `scripts/fit_rational.py`.
     @inline(__always)
     public static func erf(_ x: V) -> V {
         let a = abs(x)
