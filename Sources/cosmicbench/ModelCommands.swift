@@ -2,6 +2,7 @@ import ArgumentParser
 import AstroMAE
 import CosmicSupport
 import Foundation
+import SweepKit
 
 extension Parallelism: ExpressibleByArgument {}
 
@@ -110,7 +111,8 @@ struct Bench: ParsableCommand {
         let result = ThroughputBenchmark.run(session: session, batch: batch, seconds: seconds, warmup: warmup,
                                              measureRoofline: !noRoofline)
         if json {
-            print(try prettyJSON(result))
+            let timings = stages ? StageTiming.measure(model: session.model, count: session.microBatch) : nil
+            print(try prettyJSON(BenchRecord(result: result, stages: timings, environment: .collect())))
         } else {
             print(String(format: "%.1f samples/s  %.1f GFLOP/s  batch %d (passes of %d)  %d thread(s) %@  OpenBLAS %@ × %d  peak RSS %.0f MB  (median of %d batches, %.3f s each)",
                          result.samplesPerSecond, result.gflops, result.batch, result.microBatch, result.threads,
@@ -126,6 +128,23 @@ struct Bench: ParsableCommand {
                 print(String(format: "sgemm roofline %.1f GFLOP/s (1536³, same threads) → model at %.0f%% of it", sgemm, fraction * 100))
             }
         }
+    }
+}
+
+/// `bench --json`: the measurement's fields at the top level, plus the
+/// per-stage timings (with `--stages`) and the machine it ran on.
+struct BenchRecord: Encodable {
+    let result: ThroughputResult
+    let stages: [StageTiming]?
+    let environment: EnvironmentInfo
+
+    enum CodingKeys: String, CodingKey { case stages, environment }
+
+    func encode(to encoder: Encoder) throws {
+        try result.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(stages, forKey: .stages)
+        try container.encode(environment, forKey: .environment)
     }
 }
 
