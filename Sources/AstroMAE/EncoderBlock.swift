@@ -127,19 +127,30 @@ struct EncoderBlock {
                             for pair in 0..<(Self.groups / 2) {
                                 // Two groups (4 outputs each) share one 8-lane accumulator.
                                 let g0 = 2 * pair, g1 = g0 + 1
-                                var acc = Kernels.load(br + g0 * 4)
-                                for i in 0..<16 {
-                                    let wv = Kernels.load(wr + (pair * 16 + i) * 8)
-                                    let hv = V(lowHalf: SIMD4(repeating: h[g0 * 16 + i]), highHalf: SIMD4(repeating: h[g1 * 16 + i]))
-                                    acc = Kernels.fma(wv, hv, acc)
+                                // Four partial sums: one chain of 16 FMAs would wait on
+                                // each FMA's latency.
+                                var acc0 = Kernels.load(br + g0 * 4)
+                                var acc1 = V(repeating: 0), acc2 = acc1, acc3 = acc1
+                                let w = wr + pair * 16 * 8, h0 = h + g0 * 16, h1 = h + g1 * 16
+                                for i in stride(from: 0, to: 16, by: 4) {
+                                    acc0 = Kernels.fma(Kernels.load(w + i * 8), Self.pairBroadcast(h0[i], h1[i]), acc0)
+                                    acc1 = Kernels.fma(Kernels.load(w + i * 8 + 8), Self.pairBroadcast(h0[i + 1], h1[i + 1]), acc1)
+                                    acc2 = Kernels.fma(Kernels.load(w + i * 8 + 16), Self.pairBroadcast(h0[i + 2], h1[i + 2]), acc2)
+                                    acc3 = Kernels.fma(Kernels.load(w + i * 8 + 24), Self.pairBroadcast(h0[i + 3], h1[i + 3]), acc3)
                                 }
-                                Kernels.store(acc, dst + g0 * 4)
+                                Kernels.store((acc0 + acc1) + (acc2 + acc3), dst + g0 * 4)
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// (a, a, a, a, b, b, b, b): one input of two groups against their four outputs each.
+    @inline(__always)
+    private static func pairBroadcast(_ a: Float, _ b: Float) -> Kernels.V {
+        Kernels.V(lowHalf: SIMD4(repeating: a), highHalf: SIMD4(repeating: b))
     }
 
     /// Key rows padded to a multiple of 8 lanes.
