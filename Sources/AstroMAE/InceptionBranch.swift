@@ -57,32 +57,30 @@ struct InceptionBranch {
         /// One sample. `padded` is its input with a `margin`-pixel zero border
         /// (pixel stride `ld`); writes ReLU(conv) to `y` (pixel stride `ldy`).
         func forward(_ padded: UnsafePointer<Float>, ld: Int, side: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
-            precondition(side % 4 == 0, "direct conv works in tiles of 4 pixels")
+            precondition(lanes == 16 ? side >= 6 : side % 4 == 0, "direct conv tiles: 6 pixels (16 lanes) or 4 (8 lanes)")
             let rowStride = (side + 2 * margin) * ld
             let origin = padded + (margin - kernel / 2) * (rowStride + ld)
-            // 16-wide outputs go six pixels at a time (12 accumulators hide the
-            // FMA latency; 8 do not) as far as the rest of the row splits into fours.
-            var sixes = side / 6
-            while (side - 6 * sixes) % 4 != 0 { sixes -= 1 }
-            let wide = 6 * sixes
             weight.withUnsafeBufferPointer { w in
                 bias.withUnsafeBufferPointer { b in
                     for oy in 0..<side {
-                        var ox = 0
-                        while lanes == 16, ox < wide {
-                            tile16x6(origin + oy * rowStride + ox * ld, ld: ld, rowStride: rowStride,
-                                     w.baseAddress!, b.baseAddress!, y + (oy * side + ox) * ldy, ldy: ldy)
-                            ox += 6
-                        }
-                        while ox < side {
-                            let x = origin + oy * rowStride + ox * ld
-                            let out = y + (oy * side + ox) * ldy
-                            if lanes == 16 {
-                                tile16(x, ld: ld, rowStride: rowStride, w.baseAddress!, b.baseAddress!, out, ldy: ldy)
-                            } else {
-                                tile8(x, ld: ld, rowStride: rowStride, w.baseAddress!, b.baseAddress!, out, ldy: ldy)
+                        let row = origin + oy * rowStride, outRow = y + oy * side * ldy
+                        if lanes == 16 {
+                            // Six pixels at a time: 12 accumulators hide the FMA
+                            // latency (8 do not). A row that is not a multiple of six
+                            // ends with a tile overlapping the one before it, which
+                            // writes the same values again.
+                            var ox = 0
+                            while ox < side {
+                                let start = min(ox, side - 6)
+                                tile16x6(row + start * ld, ld: ld, rowStride: rowStride, w.baseAddress!,
+                                         b.baseAddress!, outRow + start * ldy, ldy: ldy)
+                                ox += 6
                             }
-                            ox += 4
+                        } else {
+                            for ox in stride(from: 0, to: side, by: 4) {
+                                tile8(row + ox * ld, ld: ld, rowStride: rowStride, w.baseAddress!,
+                                      b.baseAddress!, outRow + ox * ldy, ldy: ldy)
+                            }
                         }
                     }
                 }
@@ -119,33 +117,6 @@ struct InceptionBranch {
             Kernels.store(relu(d0), out + 3 * ldy); Kernels.store(relu(d1), out + 3 * ldy + 8)
             Kernels.store(relu(e0), out + 4 * ldy); Kernels.store(relu(e1), out + 4 * ldy + 8)
             Kernels.store(relu(f0), out + 5 * ldy); Kernels.store(relu(f1), out + 5 * ldy + 8)
-        }
-
-        /// Four output pixels × 16 channels: eight accumulators.
-        @inline(__always)
-        private func tile16(_ x: UnsafePointer<Float>, ld: Int, rowStride: Int, _ w: UnsafePointer<Float>,
-                            _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ldy: Int) {
-            let lo = Kernels.load(b), hi = Kernels.load(b + 8)
-            var a0 = lo, a1 = hi, b0 = lo, b1 = hi, c0 = lo, c1 = hi, d0 = lo, d1 = hi
-            var wp = w
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let pa = x + ky * rowStride + kx * ld
-                    let pb = pa + ld, pc = pb + ld, pd = pc + ld
-                    for c in 0..<cin {
-                        let w0 = Kernels.load(wp), w1 = Kernels.load(wp + 8)
-                        a0 = a0.addingProduct(pa[c], w0); a1 = a1.addingProduct(pa[c], w1)
-                        b0 = b0.addingProduct(pb[c], w0); b1 = b1.addingProduct(pb[c], w1)
-                        c0 = c0.addingProduct(pc[c], w0); c1 = c1.addingProduct(pc[c], w1)
-                        d0 = d0.addingProduct(pd[c], w0); d1 = d1.addingProduct(pd[c], w1)
-                        wp += 16
-                    }
-                }
-            }
-            Kernels.store(relu(a0), out); Kernels.store(relu(a1), out + 8)
-            Kernels.store(relu(b0), out + ldy); Kernels.store(relu(b1), out + ldy + 8)
-            Kernels.store(relu(c0), out + 2 * ldy); Kernels.store(relu(c1), out + 2 * ldy + 8)
-            Kernels.store(relu(d0), out + 3 * ldy); Kernels.store(relu(d1), out + 3 * ldy + 8)
         }
 
         /// Four output pixels × up to 8 channels: four accumulators.
