@@ -192,9 +192,11 @@ struct EncoderBlock {
                                    kt: kt, scale: scale, into: scores + i * np)
                     i += Self.queryTile
                 }
+                // All rows' softmax first: independent rows overlap, where a
+                // softmax followed by its own weighted sum waited on the exp chain.
+                for i in 0..<n { Self.softmaxRow(scores + i * np, paddingBias: padding) }
                 for i in 0..<n {
                     let row = scores + i * np
-                    Self.softmaxRow(row, paddingBias: padding)
                     let o = out + (b * n + i) * d + h * hd
                     let z = V(repeating: 0)
                     var a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z
