@@ -158,8 +158,10 @@ struct EncoderBlock {
     /// Queries scored together: three rows of three 8-lane accumulators keep
     /// the FMA pipes busy (one query alone is a chain bound by FMA latency).
     static let queryTile = 3
-    /// Floats of attention scratch: Kᵀ [64][24], then scores [18][24].
-    static let attentionScratch = headDim * paddedTokens + 18 * paddedTokens
+    /// Floats of attention scratch: Kᵀ [64][24], then the score rows [18][24]
+    /// (17 queries rounded up to whole tiles; the last tile repeats a row).
+    static let attentionScratch =
+        headDim * paddedTokens + (Geometry.tokens + queryTile - 1) / queryTile * queryTile * paddedTokens
 
     /// Multi-head self-attention core per sample: softmax(q·kᵀ/8)·v for each
     /// of the 3 heads, heads re-joined in order into `out` [count·17 × 192].

@@ -9,8 +9,9 @@ struct InceptionBranch {
     /// Zero border around the input of the 3×3 and 5×5 convs: the 5×5's padding.
     static let margin = 2
 
-    /// A 1×1 Conv2d + BatchNorm (folded) as Linear weights [out × in] and bias.
-    static func pointwise(_ weights: ModelWeights, _ name: String) -> (weight: [Float], bias: [Float]) {
+    /// A Conv2d with its BatchNorm folded in: weights in PyTorch's
+    /// [out][in][ky][kx] order (for a 1×1 conv, a Linear's [out × in]) and bias.
+    static func foldedConv(_ weights: ModelWeights, _ name: String) -> (weight: [Float], bias: [Float]) {
         BatchNormFold(weights, "\(name).bn").fold(weight: Array(weights.tensor("\(name).conv.weight")),
                                                   bias: Array(weights.tensor("\(name).conv.bias")))
     }
@@ -32,7 +33,7 @@ struct InceptionBranch {
         let bias: [Float]
 
         init(_ weights: ModelWeights, _ name: String, channels: Int, kernel: Int) {
-            let folded = pointwise(weights, name)
+            let folded = foldedConv(weights, name)
             let lanes = (channels + 7) / 8 * 8
             precondition(lanes <= 16, "direct conv holds at most 16 output channels")
             var packed = [Float](repeating: 0, count: kernel * kernel * channels * lanes)
@@ -179,12 +180,12 @@ struct InceptionBranch {
             self.cin = cin
             self.width = width
             self.custom = custom
-            var parts = [pointwise(weights, "\(p).branch1"), pointwise(weights, "\(p).branch2.0")]
-            if !custom { parts.append(pointwise(weights, "\(p).branch3.0")) }
+            var parts = [foldedConv(weights, "\(p).branch1"), foldedConv(weights, "\(p).branch2.0")]
+            if !custom { parts.append(foldedConv(weights, "\(p).branch3.0")) }
             entry = Linear(weight: parts.flatMap(\.weight), bias: parts.flatMap(\.bias), in: cin, out: parts.count * width)
             branch2 = SpatialConv(weights, "\(p).branch2.1", channels: width, kernel: 3)
             branch3 = custom ? nil : SpatialConv(weights, "\(p).branch3.1", channels: width, kernel: 5)
-            let b4 = pointwise(weights, "\(p).branch4.1")
+            let b4 = foldedConv(weights, "\(p).branch4.1")
             branch4 = Linear(weight: b4.weight, bias: b4.bias, in: cin, out: width)
         }
 
@@ -301,7 +302,6 @@ struct InceptionBranch {
     static func maxPool3x3(_ x: UnsafePointer<Float>, count: Int, side: Int, channels: Int,
                            into out: UnsafeMutablePointer<Float>) {
         precondition(channels % 8 == 0, "pooling works on whole SIMD8 vectors")
-        @inline(__always) func larger(_ a: V, _ b: V) -> V { a.replacing(with: b, where: b .> a) }
         let rowFloats = side * channels
         for s in 0..<count {
             let image = x + s * side * rowFloats
@@ -312,12 +312,13 @@ struct InceptionBranch {
                 for c in stride(from: 0, to: channels, by: 8) {
                     @inline(__always) func column(_ i: Int) -> V {
                         let o = i * channels + c
-                        return larger(larger(Kernels.load(above + o), Kernels.load(row + o)), Kernels.load(below + o))
+                        let top = Kernels.maximum(Kernels.load(above + o), Kernels.load(row + o))
+                        return Kernels.maximum(top, Kernels.load(below + o))
                     }
                     var previous = column(0), current = previous
                     for i in 0..<side {
                         let next = i + 1 < side ? column(i + 1) : current
-                        Kernels.store(larger(larger(previous, current), next), dst + i * channels + c)
+                        Kernels.store(Kernels.maximum(Kernels.maximum(previous, current), next), dst + i * channels + c)
                         previous = current
                         current = next
                     }
