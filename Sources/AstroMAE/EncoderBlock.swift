@@ -178,7 +178,7 @@ struct EncoderBlock {
         let stride = 3 * d
         let scale = V(repeating: 1 / Float(hd).squareRoot())
         let kt = scratch, scores = scratch + hd * np
-        let padding = Self.paddingBias
+        let padding = Kernels.scorePadding
         for e in 0..<(hd * np) { kt[e] = 0 }
         for b in 0..<count {
             let base = qkv + b * n * stride
@@ -196,7 +196,7 @@ struct EncoderBlock {
                 }
                 // All rows' softmax first: independent rows overlap, where a
                 // softmax followed by its own weighted sum waited on the exp chain.
-                for i in 0..<n { Self.softmaxRow(scores + i * np, paddingBias: padding) }
+                for i in 0..<n { Kernels.softmaxScoreRow(scores + i * np, padding: padding) }
                 for i in 0..<n {
                     let row = scores + i * np
                     let o = out + (b * n + i) * d + h * hd
@@ -250,24 +250,5 @@ struct EncoderBlock {
         Kernels.store(s12 * scale, dst + np + 16)
         Kernels.store(s20 * scale, dst + 2 * np); Kernels.store(s21 * scale, dst + 2 * np + 8)
         Kernels.store(s22 * scale, dst + 2 * np + 16)
-    }
-
-    /// Added to the last 8 lanes of a score row: keeps lane 16 (the 17th
-    /// key), pushes the padding lanes out of the max and the sum.
-    private static let paddingBias = Kernels.V(0, -.infinity, -.infinity, -.infinity,
-                                               -.infinity, -.infinity, -.infinity, -.infinity)
-
-    /// Softmax in place over the 17 scores of one padded row of 24 (lanes
-    /// 17–23 are padding; they end up ~1e-38 and are never read).
-    @inline(__always)
-    private static func softmaxRow(_ row: UnsafeMutablePointer<Float>, paddingBias: Kernels.V) {
-        typealias V = Kernels.V
-        let x0 = Kernels.load(row), x1 = Kernels.load(row + 8), x2 = Kernels.load(row + 16) + paddingBias
-        let m = V(repeating: Kernels.maximum(Kernels.maximum(x0, x1), x2).max())
-        let e0 = Kernels.exp(x0 - m), e1 = Kernels.exp(x1 - m), e2 = Kernels.exp(x2 - m)
-        let inv = V(repeating: 1 / (e0 + e1 + e2).sum())
-        Kernels.store(e0 * inv, row)
-        Kernels.store(e1 * inv, row + 8)
-        Kernels.store(e2 * inv, row + 16)
     }
 }

@@ -212,17 +212,24 @@ public enum Kernels {
         }
     }
 
-    /// Numerically stable softmax of one row in place.
+    /// Added to the last 8 lanes of an attention score row: keeps lane 16
+    /// (the 17th key) and pushes the padding lanes out of the max and the sum.
+    public static let scorePadding = V(0, -.infinity, -.infinity, -.infinity,
+                                       -.infinity, -.infinity, -.infinity, -.infinity)
+
+    /// Numerically stable softmax in place over the 17 scores of one
+    /// attention row padded to 24 floats, in registers. Lanes 17–23 are
+    /// padding: they end up ~1e-38 and are not meant to be read. Pass
+    /// `scorePadding` as `padding` (hoisted by callers in hot loops).
     @inline(__always)
-    public static func softmaxInPlace(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        var m = row[0]
-        for j in 1..<count { m = max(m, row[j]) }
-        for j in 0..<count { row[j] -= m }
-        mapInPlace(row, count: count) { exp($0) }
-        var s: Float = 0
-        for j in 0..<count { s += row[j] }
-        let inv = 1 / s
-        for j in 0..<count { row[j] *= inv }
+    public static func softmaxScoreRow(_ row: UnsafeMutablePointer<Float>, padding: V) {
+        let x0 = load(row), x1 = load(row + 8), x2 = load(row + 16) + padding
+        let m = V(repeating: maximum(maximum(x0, x1), x2).max())
+        let e0 = exp(x0 - m), e1 = exp(x1 - m), e2 = exp(x2 - m)
+        let inv = V(repeating: 1 / (e0 + e1 + e2).sum())
+        store(e0 * inv, row)
+        store(e1 * inv, row + 8)
+        store(e2 * inv, row + 16)
     }
 
     /// Scalar libm versions, for tests and for checking the SIMD kernels.

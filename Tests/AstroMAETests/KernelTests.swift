@@ -39,9 +39,12 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The attention softmax: 17 scores in a row padded to 24, whose
+    /// padding (here large values) must not take part.
     func testSoftmaxSumsToOne() {
-        var row: [Float] = (0..<17).map { Float($0) * 0.7 - 3 }
-        Kernels.softmaxInPlace(&row, count: row.count)
+        var padded: [Float] = (0..<17).map { Float($0) * 0.7 - 3 } + [Float](repeating: 50, count: 7)
+        Kernels.softmaxScoreRow(&padded, padding: Kernels.scorePadding)
+        let row = padded.prefix(17)
         XCTAssertEqual(row.reduce(0, +), 1, accuracy: 1e-6)
         XCTAssertTrue(zip(row, row.dropFirst()).allSatisfy { $0 < $1 })
     }
