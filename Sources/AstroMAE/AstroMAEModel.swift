@@ -57,7 +57,7 @@ public final class AstroMAEModel: @unchecked Sendable {
     public func predict(images: [Float], magnitudes: [Double]) -> [Float] {
         let count = magnitudes.count / Geometry.magnitudes
         precondition(images.count == count * Geometry.imageFloats, "images and magnitudes disagree on the batch")
-        let ws = Workspace(capacity: max(1, min(count, 64)))
+        let ws = Workspace(capacity: max(1, min(count, 64)), featureBatch: count)
         var out = [Float](repeating: 0, count: count)
         images.withUnsafeBufferPointer { im in
             magnitudes.withUnsafeBufferPointer { mg in
@@ -75,7 +75,7 @@ public final class AstroMAEModel: @unchecked Sendable {
     public func trace(images: [Float], magnitudes: [Double]) -> [String: [Float]] {
         let count = magnitudes.count / Geometry.magnitudes
         precondition(images.count == count * Geometry.imageFloats, "images and magnitudes disagree on the batch")
-        let ws = Workspace(capacity: max(1, count))
+        let ws = Workspace(capacity: max(1, count), featureBatch: count)
         let recorder = TraceRecorder()
         var out = [Float](repeating: 0, count: count)
         images.withUnsafeBufferPointer { im in
