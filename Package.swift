@@ -33,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -42,9 +45,30 @@ let package = Package(
         ),
         .target(name: "CosmicSupport"),
         .target(name: "SafeTensors", dependencies: ["CosmicSupport"]),
-        .target(name: "AstroMAE", dependencies: ["CBLAS", "SafeTensors", "CosmicSupport"], swiftSettings: simdSettings),
+        .target(
+            name: "AstroMAE",
+            dependencies: ["CBLAS", "SafeTensors", "TorchPickle", "CosmicSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: simdSettings
+        ),
         .target(name: "TorchPickle", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "LambdaCost"),
+        .target(
+            name: "AWSClient",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "LambdaRuntime",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "AWSDeploy"),
         .target(name: "CAIWorkload", dependencies: ["AstroMAE", "SafeTensors", "TorchPickle", "CBLAS", "CosmicSupport"]),
         .target(
             name: "SweepKit",
@@ -57,16 +81,19 @@ let package = Package(
         .executableTarget(
             name: "cosmicbench",
             dependencies: [
-                "AstroMAE", "CAIWorkload", "LambdaCost", "SweepKit", "SafeTensors", "CosmicSupport",
+                "AstroMAE", "CAIWorkload", "LambdaCost", "SweepKit", "SafeTensors", "CosmicSupport", "AWSDeploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        .testTarget(name: "AstroMAETests", dependencies: ["AstroMAE", "SafeTensors"]),
+        .testTarget(name: "AstroMAETests", dependencies: ["AstroMAE", "SafeTensors", "TorchPickle"]),
         .testTarget(name: "TorchPickleTests", dependencies: ["TorchPickle"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LambdaCostTests", dependencies: ["LambdaCost"]),
         .testTarget(name: "CAIWorkloadTests", dependencies: ["CAIWorkload", "AstroMAE", "SafeTensors"]),
         .testTarget(name: "SweepKitTests", dependencies: ["SweepKit", "LambdaCost", "CAIWorkload"]),
+        .testTarget(name: "AWSClientTests", dependencies: ["AWSClient"]),
+        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime"]),
+        .testTarget(name: "AWSDeployTests", dependencies: ["AWSDeploy"]),
         .executableTarget(
             name: "AstroMAEBenchmarks",
             dependencies: [

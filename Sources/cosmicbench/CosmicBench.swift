@@ -7,6 +7,6 @@ struct CosmicBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cosmicbench",
         abstract: "Benchmark AstroMAE redshift inference as the CAI serverless pipeline runs it.",
-        subcommands: [Verify.self, Bench.self, ExportWeights.self, Data_.self, Run.self, Rank.self, Sweep.self, ReportCommand.self, Cost.self, Compare.self]
+        subcommands: [Verify.self, Bench.self, ExportWeights.self, Weights.self, Data_.self, Run.self, Rank.self, Sweep.self, ReportCommand.self, Cost.self, Compare.self, AWS.self]
     )
 }

@@ -1,0 +1,2 @@
+/// Placeholder: the CloudFormation template builder lands here.
+enum AWSDeployPlaceholder {}

@@ -1,0 +1,2 @@
+/// Placeholder: the Lambda Runtime API loop lands here.
+enum LambdaRuntimePlaceholder {}
