@@ -15,6 +15,12 @@ let simdSettings: [SwiftSetting] = {
     return []
 }()
 
+/// The AWS client and the Lambda runtime keep their protocol internals
+/// internal; their tests reach them with `@testable import`, which a
+/// release build (what the test command uses) only allows for modules
+/// compiled for testing. Neither module holds hot code.
+let testableSettings: [SwiftSetting] = [.unsafeFlags(["-enable-testing"])]
+
 /// CosmicBench: the AstroMAE redshift model on OpenBLAS, the CAI pipeline on
 /// local files, parameter sweeps, a Lambda cost model and reports.
 let package = Package(
@@ -26,6 +32,10 @@ let package = Package(
         .library(name: "CAIWorkload", targets: ["CAIWorkload"]),
         .library(name: "LambdaCost", targets: ["LambdaCost"]),
         .library(name: "SweepKit", targets: ["SweepKit"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "TorchPickle", targets: ["TorchPickle"]),
+        .library(name: "AWSClient", targets: ["AWSClient"]),
+        .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,6 +53,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
         .target(name: "CosmicSupport"),
         .target(name: "SafeTensors", dependencies: ["CosmicSupport"]),
         .target(
@@ -59,21 +71,23 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: testableSettings
         ),
         .target(
             name: "LambdaRuntime",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: testableSettings
         ),
         .target(name: "AWSDeploy"),
         .target(name: "CAIWorkload", dependencies: ["AstroMAE", "SafeTensors", "TorchPickle", "CBLAS", "CosmicSupport"]),
         .target(
             name: "SweepKit",
             dependencies: [
-                "CAIWorkload", "LambdaCost", "AstroMAE", "CosmicSupport",
+                "CAIWorkload", "LambdaCost", "AstroMAE", "CosmicSupport", "BuildInfo",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -81,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "cosmicbench",
             dependencies: [
-                "AstroMAE", "CAIWorkload", "LambdaCost", "SweepKit", "SafeTensors", "CosmicSupport", "AWSDeploy",
+                "AstroMAE", "CAIWorkload", "LambdaCost", "SweepKit", "SafeTensors", "CosmicSupport", "AWSDeploy", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,7 +104,7 @@ let package = Package(
         .testTarget(name: "TorchPickleTests", dependencies: ["TorchPickle"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LambdaCostTests", dependencies: ["LambdaCost"]),
         .testTarget(name: "CAIWorkloadTests", dependencies: ["CAIWorkload", "AstroMAE", "SafeTensors"]),
-        .testTarget(name: "SweepKitTests", dependencies: ["SweepKit", "LambdaCost", "CAIWorkload"]),
+        .testTarget(name: "SweepKitTests", dependencies: ["SweepKit", "LambdaCost", "CAIWorkload", "BuildInfo"]),
         .testTarget(name: "AWSClientTests", dependencies: ["AWSClient"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime"]),
         .testTarget(name: "AWSDeployTests", dependencies: ["AWSDeploy"]),

@@ -3,19 +3,23 @@ import Foundation
 import SafeTensors
 
 /// The checkpoint the model is built from, from either source the spec
-/// allows: the seeded generator or a safetensors file with PyTorch
-/// `state_dict` names. All tensors live in one contiguous float32 buffer.
+/// allows: the seeded generator or a file with PyTorch `state_dict` names
+/// (safetensors or torch.save). All tensors live in one contiguous float32 buffer.
 public final class ModelWeights: @unchecked Sendable {
     /// Where the weights came from, e.g. `seeded:20250108` or a file path.
     public let source: String
-    /// The seed, when the weights are seeded.
+    /// The seed, when the weights are seeded (or a file records one).
     public let seed: UInt64?
+    /// SHA-256 (lowercase hex) of the checkpoint file, so results name the
+    /// exact weights they came from; nil for seeded weights.
+    public let sha256: String?
     private let storage: [Float]
     private let ranges: [String: Range<Int>]
 
-    private init(source: String, seed: UInt64?, storage: [Float], ranges: [String: Range<Int>]) {
+    private init(source: String, seed: UInt64?, sha256: String?, storage: [Float], ranges: [String: Range<Int>]) {
         self.source = source
         self.seed = seed
+        self.sha256 = sha256
         self.storage = storage
         self.ranges = ranges
     }
@@ -45,52 +49,46 @@ public final class ModelWeights: @unchecked Sendable {
             }
             initialized = total
         }
-        return ModelWeights(source: "seeded:\(seed)", seed: seed, storage: storage, ranges: ranges)
+        return ModelWeights(source: "seeded:\(seed)", seed: seed, sha256: nil, storage: storage, ranges: ranges)
     }
 
-    /// Loads a safetensors checkpoint and checks it against the model: every
-    /// manifest tensor present with its exact shape, float32 or float64, and
-    /// nothing unknown. `num_batches_tracked` buffers and the
+    /// Loads a checkpoint and checks it against the model: safetensors, or a
+    /// `torch.save` file (a whole pickled model such as CAI's, or a state_dict,
+    /// plain, with DataParallel `module.` names, or nested under `model` /
+    /// `state_dict`), told apart by content and read without executing
+    /// anything. float16 / bfloat16 / float64 become float32. Every manifest
+    /// tensor must be present with its exact shape and nothing unknown; all
+    /// problems are reported at once. `num_batches_tracked` buffers and the
     /// `inception_model.vis_inception.0.*` alias of the shared first conv are
     /// accepted and ignored, since a real `state_dict()` contains them.
-    public static func load(contentsOf url: URL) throws -> ModelWeights {
-        let file: SafeTensorsFile
-        do {
-            file = try SafeTensorsFile(contentsOf: url)
-        } catch {
-            throw ModelWeightsError.unreadable(path: url.path, reason: "\(error)")
-        }
-        let path = url.path
-        for info in file.tensors where WeightManifest.byName[info.name] == nil {
-            if info.name.hasSuffix(".num_batches_tracked") { continue }
-            if info.name.hasPrefix("inception_model.vis_inception.0.") { continue }
-            throw ModelWeightsError.unexpectedTensor(path: path, name: info.name)
-        }
+    public static func load(contentsOf url: URL, renameMap: WeightRenameMap? = nil) throws -> ModelWeights {
+        let file = try CheckpointFile(contentsOf: url)
+        let report = CheckpointNames.resolve(file.tensors.map { ($0.name, $0.shape) }, renameMap: renameMap)
+        guard report.isClean else { throw ModelWeightsError.nameMismatch(path: file.path, report: report) }
+        var sourceByTarget: [String: String] = [:]
+        for (source, target) in report.resolved { sourceByTarget[target] = source }
         let (ranges, total) = layout()
         var storage = [Float](repeating: 0, count: total)
-        for spec in WeightManifest.all {
-            guard file.contains(spec.name) else {
-                throw ModelWeightsError.missingTensor(path: path, name: spec.name)
+        try storage.withUnsafeMutableBufferPointer { buffer in
+            for spec in WeightManifest.all {
+                let range = ranges[spec.name]!
+                let slice = UnsafeMutableBufferPointer(rebasing: buffer[range])
+                try file.read(sourceByTarget[spec.name]!, as: spec.name, into: slice)
+                if let bad = slice.firstIndex(where: { !$0.isFinite }) {
+                    throw ModelWeightsError.nonFinite(path: file.path, name: spec.name, index: bad - slice.startIndex)
+                }
             }
-            let info = try file.info(spec.name)
-            guard info.shape == spec.shape else {
-                throw ModelWeightsError.wrongShape(path: path, name: spec.name, expected: spec.shape, actual: info.shape)
-            }
-            let values: [Float]
-            switch info.dtype {
-            case .f32: values = try file.floats(spec.name)
-            case .f64: values = try file.doubles(spec.name).map { Float($0) }
-            default:
-                throw ModelWeightsError.wrongDType(path: path, name: spec.name, dtype: info.dtype.rawValue)
-            }
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                throw ModelWeightsError.nonFinite(path: path, name: spec.name, index: bad)
-            }
-            let range = ranges[spec.name]!
-            storage.replaceSubrange(range, with: values)
         }
         let seed = file.metadata["seed"].flatMap { UInt64($0) }
-        return ModelWeights(source: path, seed: seed, storage: storage, ranges: ranges)
+        return ModelWeights(source: file.path, seed: seed, sha256: file.sha256, storage: storage, ranges: ranges)
+    }
+
+    /// What `load` would see in a file, without building the model: its format,
+    /// tensors and the name report (which may have problems).
+    public static func inspect(contentsOf url: URL, renameMap: WeightRenameMap? = nil) throws
+        -> (file: CheckpointFile, report: CheckpointNameReport) {
+        let file = try CheckpointFile(contentsOf: url)
+        return (file, CheckpointNames.resolve(file.tensors.map { ($0.name, $0.shape) }, renameMap: renameMap))
     }
 
     /// The values of one manifest tensor, row-major over its PyTorch shape.
@@ -106,6 +104,7 @@ public final class ModelWeights: @unchecked Sendable {
     public func write(to url: URL) throws {
         var metadata = ["format": "pt", "model": "AstroMAE", "source": source]
         if let seed { metadata["seed"] = String(seed) }
+        if let sha256 { metadata["source_sha256"] = sha256 }
         var writer = SafeTensorsWriter(metadata: metadata)
         for spec in WeightManifest.all {
             try writer.add(spec.name, shape: spec.shape, floats: Array(tensor(spec.name)))
@@ -114,29 +113,3 @@ public final class ModelWeights: @unchecked Sendable {
     }
 }
 
-/// Why a checkpoint cannot be used for AstroMAE.
-public enum ModelWeightsError: Error, CustomStringConvertible, Equatable {
-    case unreadable(path: String, reason: String)
-    case missingTensor(path: String, name: String)
-    case unexpectedTensor(path: String, name: String)
-    case wrongShape(path: String, name: String, expected: [Int], actual: [Int])
-    case wrongDType(path: String, name: String, dtype: String)
-    case nonFinite(path: String, name: String, index: Int)
-
-    public var description: String {
-        switch self {
-        case let .unreadable(path, reason):
-            return "\(path): not a readable safetensors checkpoint: \(reason)"
-        case let .missingTensor(path, name):
-            return "\(path): tensor '\(name)' is missing (AstroMAE needs every tensor of its state_dict)"
-        case let .unexpectedTensor(path, name):
-            return "\(path): tensor '\(name)' is not part of AstroMAE (wrong model or renamed checkpoint?)"
-        case let .wrongShape(path, name, expected, actual):
-            return "\(path): tensor '\(name)' has shape \(actual), AstroMAE needs \(expected)"
-        case let .wrongDType(path, name, dtype):
-            return "\(path): tensor '\(name)' has dtype \(dtype); only F32 and F64 checkpoints are supported"
-        case let .nonFinite(path, name, index):
-            return "\(path): tensor '\(name)' holds a non-finite value at element \(index)"
-        }
-    }
-}

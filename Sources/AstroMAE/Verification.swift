@@ -23,9 +23,35 @@ public enum Verifier {
         }
     }
 
+    /// How the ranks about to be timed run the model; `verify` also runs the
+    /// fixture's batch through an `InferenceSession` configured this way, so
+    /// the check covers the threading the timed code uses, not only the
+    /// single-workspace traced pass.
+    public struct SessionConfiguration: Sendable, Equatable {
+        public var threads: Int
+        public var parallelism: Parallelism
+
+        public init(threads: Int, parallelism: Parallelism = .splitBatch) {
+            self.threads = max(1, threads)
+            self.parallelism = parallelism
+        }
+
+        /// "2 threads, batch split over single-threaded BLAS" and the like.
+        public var description: String {
+            if threads == 1 { return "1 thread" }
+            switch parallelism {
+            case .splitBatch: return "\(threads) threads, batch split over single-threaded BLAS"
+            case .blas: return "\(threads) threads inside OpenBLAS"
+            }
+        }
+    }
+
     /// Runs the fixture at `url`. Weights are seeded from the fixture's
-    /// `__metadata__.seed` unless `weights` is given.
-    public static func verify(fixture url: URL, weights: ModelWeights? = nil,
+    /// `__metadata__.seed` unless `weights` is given. With `session`, the
+    /// predictions of a session so configured are compared too (stage
+    /// `session.redshift`), with a micro-batch of one sample so that a
+    /// multi-threaded session really splits the fixture's batch.
+    public static func verify(fixture url: URL, weights: ModelWeights? = nil, session: SessionConfiguration? = nil,
                               tolerance: Tolerance = Tolerance()) throws -> VerificationReport {
         let file: SafeTensorsFile
         do {
@@ -59,9 +85,29 @@ public enum Verifier {
         guard comparisons.contains(where: { $0.name == "output.redshift" }) else {
             throw VerificationError.missingTensor(path: path, name: "output.redshift")
         }
+        var blasThreads = BLAS.threads
+        if let session {
+            let previous = BLAS.threads
+            defer { BLAS.threads = previous }
+            let runner = InferenceSession(model: model, microBatch: 1, threads: session.threads,
+                                          parallelism: session.parallelism)
+            blasThreads = BLAS.threads
+            var predictions = [Float](repeating: 0, count: batch)
+            images.withUnsafeBufferPointer { imagePointer in
+                magnitudes.withUnsafeBufferPointer { magnitudePointer in
+                    predictions.withUnsafeMutableBufferPointer { out in
+                        runner.predict(images: imagePointer.baseAddress!, magnitudes: magnitudePointer.baseAddress!,
+                                       count: batch, output: out.baseAddress!)
+                    }
+                }
+            }
+            comparisons.append(StageComparison(name: "session.redshift", got: predictions,
+                                               want: try file.floats("output.redshift"), tolerance: tolerance))
+        }
         return VerificationReport(
             fixture: path, seed: seed, batch: batch, weights: modelWeights.source, stages: comparisons,
-            tolerance: tolerance, blasCore: BLAS.coreName, blasThreads: BLAS.threads)
+            tolerance: tolerance, blasCore: BLAS.coreName, blasThreads: blasThreads,
+            session: session?.description)
     }
 
     private static func read<T>(_ file: SafeTensorsFile, _ name: String, path: String, shape: [Int],
@@ -133,12 +179,15 @@ public struct VerificationReport: Sendable, Codable {
     public let tolerance: Verifier.Tolerance
     public let blasCore: String
     public let blasThreads: Int
+    /// The session configuration checked as `session.redshift`, if any.
+    public let session: String?
     public var passed: Bool { stages.allSatisfy(\.passed) }
 
     /// A fixed-width table, one line per stage, and the verdict.
     public func rendered() -> String {
         var lines = ["fixture \(fixture)", "seed \(seed), batch \(batch), weights \(weights), OpenBLAS \(blasCore) × \(blasThreads) thread(s)",
                      "tolerance |Δ| ≤ \(tolerance.absolute) + \(tolerance.relative)·|ref|"]
+        if let session { lines.append("session.redshift: predictions of an InferenceSession with \(session)") }
         lines.append(pad("stage", 26) + pad("elements", 10) + pad("max abs err", 14) + pad("max rel err", 14) + "verdict")
         for s in stages {
             lines.append(pad(s.name, 26) + pad(String(s.count), 10) + pad(sci(s.maxAbsoluteError), 14)

@@ -1,3 +1,4 @@
+import CosmicSupport
 import Foundation
 
 /// On-disk formats a partition file can have.
@@ -59,9 +60,9 @@ public enum PartitionStore {
         }
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        } catch {
-            throw PartitionStoreError.unreadable(path: directory.path, reason: error.localizedDescription)
+            names = try FileSystem.entries(of: directory)
+        } catch let error as FileOperationError {
+            throw PartitionStoreError.unreadable(path: directory.path, reason: error.reason)
         }
         var byIndex: [Int: [PartitionFile]] = [:]
         for name in names {

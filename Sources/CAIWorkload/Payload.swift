@@ -1,3 +1,4 @@
+import CosmicSupport
 import Foundation
 
 /// A JSON value kept exactly as it was written, so a payload can be written
@@ -51,41 +52,6 @@ public enum JSONValue: Codable, Equatable, Sendable, CustomStringConvertible {
             return "\(self)"
         }
         return text
-    }
-}
-
-/// Why a CAI payload was rejected. Every message names the payload file and,
-/// where one is involved, the key and the offending value.
-public enum PayloadError: Error, CustomStringConvertible, Equatable {
-    case unreadable(path: String, reason: String)
-    case invalidJSON(path: String, reason: String)
-    case notAnObject(path: String, found: String)
-    case unknownKey(path: String, key: String, suggestion: String?)
-    case missingKey(path: String, key: String)
-    case wrongType(path: String, key: String, expected: String, value: String)
-    case outOfRange(path: String, key: String, value: String, requirement: String)
-
-    public var description: String {
-        switch self {
-        case let .unreadable(path, reason):
-            return "cannot read payload \(path): \(reason)"
-        case let .invalidJSON(path, reason):
-            return "payload \(path) is not valid JSON: \(reason)"
-        case let .notAnObject(path, found):
-            return "payload \(path) must be a JSON object, found \(found)"
-        case let .unknownKey(path, key, suggestion):
-            let known = Payload.knownKeys.joined(separator: ", ")
-            if let suggestion {
-                return "payload \(path): unknown key \"\(key)\"; did you mean \"\(suggestion)\"? (known keys: \(known))"
-            }
-            return "payload \(path): unknown key \"\(key)\" (known keys: \(known))"
-        case let .missingKey(path, key):
-            return "payload \(path): missing required key \"\(key)\""
-        case let .wrongType(path, key, expected, value):
-            return "payload \(path): key \"\(key)\" must be \(expected), got \(value)"
-        case let .outOfRange(path, key, value, requirement):
-            return "payload \(path): key \"\(key)\" is \(value) but must be \(requirement)"
-        }
     }
 }
 
@@ -157,7 +123,7 @@ public struct Payload: Equatable, Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw PayloadError.unreadable(path: url.path, reason: error.localizedDescription)
+            throw PayloadError.unreadable(path: url.path, reason: describeIOError(error))
         }
         try self.init(data: data, path: url.path)
     }
@@ -168,28 +134,33 @@ public struct Payload: Equatable, Sendable {
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw PayloadError.invalidJSON(path: path, reason: Self.describeDecodingError(error))
+            throw PayloadError.invalidJSON(path: path, reason: describeDecodingError(error))
         }
         guard case let .object(object) = value else {
             throw PayloadError.notAnObject(path: path, found: value.description)
         }
+        var problems: [PayloadError] = []
         for key in object.keys.sorted() where !Self.knownKeys.contains(key) {
-            throw PayloadError.unknownKey(path: path, key: key, suggestion: Self.suggestion(for: key))
+            problems.append(.unknownKey(path: path, key: key, suggestion: Self.suggestion(for: key)))
         }
         for key in Self.requiredKeys where object[key] == nil || object[key] == .null {
-            throw PayloadError.missingKey(path: path, key: key)
+            problems.append(.missingKey(path: path, key: key))
         }
-        func string(_ key: String, nonEmpty: Bool) throws -> String? {
+        /// Each reader records its key's problem and returns nil, so every
+        /// key is checked before anything is thrown.
+        func string(_ key: String, nonEmpty: Bool) -> String? {
             guard let value = object[key], value != .null else { return nil }
             guard case let .string(text) = value else {
-                throw PayloadError.wrongType(path: path, key: key, expected: "a string", value: value.description)
+                problems.append(.wrongType(path: path, key: key, expected: "a string", value: value.description))
+                return nil
             }
             if nonEmpty && text.trimmingCharacters(in: .whitespaces).isEmpty {
-                throw PayloadError.outOfRange(path: path, key: key, value: value.description, requirement: "a non-empty string")
+                problems.append(.outOfRange(path: path, key: key, value: value.description, requirement: "a non-empty string"))
+                return nil
             }
             return text
         }
-        func positiveInteger(_ key: String) throws -> Int? {
+        func positiveInteger(_ key: String) -> Int? {
             guard let value = object[key], value != .null else { return nil }
             let number: Int
             switch value {
@@ -197,29 +168,59 @@ public struct Payload: Equatable, Sendable {
                 number = n
             case let .double(d) where d.rounded() == d && abs(d) < 1e15:
                 number = Int(d)
-            case let .string(text):
-                guard let n = Int(text.trimmingCharacters(in: .whitespaces)) else {
-                    throw PayloadError.wrongType(path: path, key: key, expected: "an integer (number or numeric string)", value: value.description)
-                }
-                number = n
+            case let .string(text) where Int(text.trimmingCharacters(in: .whitespaces)) != nil:
+                number = Int(text.trimmingCharacters(in: .whitespaces))!
             default:
-                throw PayloadError.wrongType(path: path, key: key, expected: "an integer (number or numeric string)", value: value.description)
+                problems.append(.wrongType(path: path, key: key, expected: "an integer (number or numeric string)",
+                                           value: value.description))
+                return nil
             }
             guard number >= 1 else {
-                throw PayloadError.outOfRange(path: path, key: key, value: value.description, requirement: ">= 1")
+                problems.append(.outOfRange(path: path, key: key, value: value.description, requirement: ">= 1"))
+                return nil
             }
             return number
         }
-        bucket = try string("bucket", nonEmpty: true)!
-        fileLimit = try positiveInteger("file_limit")!
-        batchSize = try positiveInteger("batch_size")!
-        resultPath = try string("result_path", nonEmpty: true)!
-        dataBucket = try string("data_bucket", nonEmpty: true)!
-        dataPrefix = try string("data_prefix", nonEmpty: false)!
-        objectType = try string("object_type", nonEmpty: false)
-        s3ObjectName = try string("S3_object_name", nonEmpty: false)
-        script = try string("script", nonEmpty: false)
-        explicitWorldSize = try positiveInteger("world_size")
+        func location(bucketKey: String, prefixKey: String, nonEmptyPrefix: Bool) -> (bucket: String, prefix: String)? {
+            let bucket = string(bucketKey, nonEmpty: true)
+            let prefix = string(prefixKey, nonEmpty: nonEmptyPrefix)
+            var validBucket: String?, validPrefix: String?
+            if let bucket {
+                do throws(PayloadError) {
+                    try StorageLocation.validateBucket(bucket, key: bucketKey, source: path)
+                    validBucket = bucket
+                } catch { problems.append(error) }
+            }
+            if let prefix {
+                do throws(PayloadError) {
+                    validPrefix = try StorageLocation.normalizedPrefix(prefix, key: prefixKey, source: path)
+                } catch { problems.append(error) }
+            }
+            guard let validBucket, let validPrefix else { return nil }
+            return (validBucket, validPrefix)
+        }
+        let results = location(bucketKey: "bucket", prefixKey: "result_path", nonEmptyPrefix: true)
+        let data = location(bucketKey: "data_bucket", prefixKey: "data_prefix", nonEmptyPrefix: false)
+        let fileLimit = positiveInteger("file_limit")
+        let batchSize = positiveInteger("batch_size")
+        let worldSize = positiveInteger("world_size")
+        let objectType = string("object_type", nonEmpty: false)
+        let s3ObjectName = string("S3_object_name", nonEmpty: false)
+        let script = string("script", nonEmpty: false)
+        if let error = PayloadError.combine(problems, path: path) { throw error }
+        guard let results, let data, let fileLimit, let batchSize else {
+            preconditionFailure("a required payload value is nil but no problem was recorded")
+        }
+        bucket = results.bucket
+        resultPath = results.prefix
+        dataBucket = data.bucket
+        dataPrefix = data.prefix
+        self.fileLimit = fileLimit
+        self.batchSize = batchSize
+        self.objectType = objectType
+        self.s3ObjectName = s3ObjectName
+        self.script = script
+        explicitWorldSize = worldSize
         raw = object
     }
 
@@ -284,14 +285,27 @@ public struct Payload: Equatable, Sendable {
         }
         return previous[b.count]
     }
+}
 
-    private static func describeDecodingError(_ error: Error) -> String {
-        if case let DecodingError.dataCorrupted(context) = error {
-            if let underlying = context.underlyingError as NSError? {
-                return underlying.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
-            }
-            return context.debugDescription
+/// A JSON decoding error in plain words: what is wrong and where (a key
+/// path), without Swift's `DecodingError` dump.
+func describeDecodingError(_ error: Error) -> String {
+    func at(_ path: [CodingKey]) -> String {
+        path.isEmpty ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+    switch error {
+    case let DecodingError.dataCorrupted(context):
+        if let underlying = context.underlyingError as NSError? {
+            return underlying.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
         }
+        return context.debugDescription + at(context.codingPath)
+    case let DecodingError.keyNotFound(key, context):
+        return "missing key \"\(key.stringValue)\"" + at(context.codingPath)
+    case let DecodingError.typeMismatch(type, context):
+        return "expected \(type)" + at(context.codingPath)
+    case let DecodingError.valueNotFound(type, context):
+        return "expected \(type), found null" + at(context.codingPath)
+    default:
         return "\(error)"
     }
 }

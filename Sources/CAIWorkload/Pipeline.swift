@@ -1,3 +1,4 @@
+import AstroMAE
 import CosmicSupport
 import Foundation
 
@@ -7,6 +8,15 @@ import Foundation
 ///
 /// Local "buckets" are directories under `root`: data is read from
 /// `root/data_bucket/data_prefix/`, results go to `root/bucket/result_path/`.
+/// Bucket and prefix names follow `StorageLocation`'s rules, and the result
+/// folder must stay below the root once symbolic links are resolved (the
+/// data prefix may be a link to data elsewhere: it is only read).
+///
+/// Everything that can be checked is checked before the first file is
+/// written: the names, the partition listing and the header of every
+/// assigned partition, the weights (loaded once here), and the result
+/// folder (`ResultDirectory`: inside the root, apart from the data, writable,
+/// empty unless `replace`).
 public enum Pipeline {
     /// How ranks are run.
     public struct Options: Sendable {
@@ -18,10 +28,13 @@ public enum Pipeline {
         public var weightsPath: String?
         public var seed: UInt64
         public var executable: URL
+        /// Remove what an earlier run left in the result folder (right
+        /// before the first write) instead of refusing to run.
+        public var replace: Bool
 
         public init(root: URL, threads: Int = 1, concurrency: Int = 1, timeoutSeconds: Double = 3600,
                     savePredictions: Bool = false, weightsPath: String? = nil, seed: UInt64 = 20_250_108,
-                    executable: URL = RankLauncher.currentExecutable) {
+                    executable: URL = RankLauncher.currentExecutable, replace: Bool = false) {
             self.root = root
             self.threads = threads
             self.concurrency = concurrency
@@ -30,6 +43,7 @@ public enum Pipeline {
             self.weightsPath = weightsPath
             self.seed = seed
             self.executable = executable
+            self.replace = replace
         }
     }
 
@@ -42,18 +56,46 @@ public enum Pipeline {
         public let jobs: [RankJob]
     }
 
-    /// CAI's initializer: list the partitions under the prefix, split the
-    /// first `file_limit` of them over `world_size` ranks, and write
+    /// CAI's initializer: validate everything (`plan`), then write
     /// `payload.json` (the payload plus its `data_map`) beside the results.
     public static func initialize(payload: Payload, options: Options) throws -> Plan {
-        let dataDirectory = options.root.appendingPathComponent(payload.dataBucket)
-            .appendingPathComponent(payload.dataPrefix).standardizedFileURL
-        let resultDirectory = options.root.appendingPathComponent(payload.bucket)
-            .appendingPathComponent(payload.resultPath).standardizedFileURL
+        let (plan, results) = try prepare(payload: payload, options: options)
+        try results.prepareForWriting()
+        try plan.dataMap.writePayload(payload, into: plan.resultDirectory)
+        return plan
+    }
+
+    /// The initializer without its writes: list the partitions under the
+    /// prefix, split the first `file_limit` of them over `world_size` ranks,
+    /// open every assigned partition, load the weights, check the result
+    /// folder. Throws the first problem; nothing is written.
+    public static func plan(payload: Payload, options: Options) throws -> Plan {
+        try prepare(payload: payload, options: options).plan
+    }
+
+    private static func prepare(payload: Payload, options: Options) throws -> (plan: Plan, results: ResultDirectory) {
+        // Typed payloads skip `Payload(data:path:)`; their names are checked here.
+        let data = try StorageLocation(bucket: payload.dataBucket, prefix: payload.dataPrefix, key: "data_prefix",
+                                       bucketKey: "data_bucket", source: "payload")
+        let output = try StorageLocation(bucket: payload.bucket, prefix: payload.resultPath, key: "result_path",
+                                         bucketKey: "bucket", source: "payload")
+        let root = options.root.standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PipelineError.rootMissing(path: root.path)
+        }
+        let dataDirectory = data.directory(under: root)
+        let resultDirectory = output.directory(under: root)
         let files = try PartitionStore.list(directory: dataDirectory)
         let dataMap = try DataMap(files: files, payload: payload, prefixDirectory: dataDirectory)
-        try FileManager.default.createDirectory(at: resultDirectory, withIntermediateDirectories: true)
-        try dataMap.writePayload(payload, into: resultDirectory)
+        for name in dataMap.assignments.joined() {
+            _ = try Partition.open(dataDirectory.appendingPathComponent(name))
+        }
+        if let weights = options.weightsPath {
+            _ = try ModelWeights.load(contentsOf: URL(fileURLWithPath: weights))
+        }
+        let results = try ResultDirectory(url: resultDirectory, root: root, dataDirectory: dataDirectory,
+                                          replace: options.replace)
         let jobs = dataMap.assignments.enumerated().map { rank, names in
             RankJob(rank: rank, worldSize: dataMap.worldSize,
                     files: names.map { dataDirectory.appendingPathComponent($0).path },
@@ -61,8 +103,9 @@ public enum Pipeline {
                     resultPath: payload.resultPath, threads: options.threads, weightsPath: options.weightsPath,
                     seed: options.seed, savePredictions: options.savePredictions)
         }
-        return Plan(payload: payload, dataDirectory: dataDirectory, resultDirectory: resultDirectory,
-                    dataMap: dataMap, jobs: jobs)
+        let plan = Plan(payload: payload, dataDirectory: dataDirectory, resultDirectory: resultDirectory,
+                        dataMap: dataMap, jobs: jobs)
+        return (plan, results)
     }
 
     /// Runs the whole execution and returns every rank's result and the summary.

@@ -1,4 +1,5 @@
 import AstroMAE
+import CosmicSupport
 import Foundation
 
 /// Everything one rank process needs: its files, the batch size and where
@@ -32,7 +33,7 @@ public struct RankJob: Codable, Equatable, Sendable {
     public init(rank: Int, worldSize: Int, files: [String], batchSize: Int, resultDirectory: String,
                 resultPath: String, threads: Int = 1, weightsPath: String? = nil, seed: UInt64 = 20_250_108,
                 savePredictions: Bool = false, releaseConsumedInput: Bool = true,
-                microBatch: Int = RankJob.defaultMicroBatch, parallelism: Parallelism = .splitBatch) {
+                microBatch: Int = RankJob.defaultMicroBatch, parallelism: Parallelism = RankJob.defaultParallelism) {
         self.rank = rank
         self.worldSize = worldSize
         self.files = files
@@ -48,8 +49,24 @@ public struct RankJob: Codable, Equatable, Sendable {
         self.parallelism = parallelism
     }
 
+    /// Reads a job file written by `RankLauncher`; errors name the file and
+    /// say what is wrong in plain words.
+    public static func load(contentsOf url: URL) throws -> RankJob {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw FileOperationError(operation: "read rank job", path: url.path, error: error)
+        }
+        do { return try JSONDecoder().decode(RankJob.self, from: data) } catch {
+            throw FileOperationError(operation: "use rank job", path: url.path,
+                                     reason: "not a rank job (\(describeDecodingError(error)))")
+        }
+    }
+
     /// The engine's default pass size.
     public static let defaultMicroBatch = 64
+    /// How a rank uses several threads: split the batch over single-threaded
+    /// BLAS workers, so the element-wise stages run in parallel too.
+    public static let defaultParallelism = Parallelism.splitBatch
 
     /// Where this rank's JSON goes.
     public var resultURL: URL { URL(fileURLWithPath: resultDirectory).appendingPathComponent("\(rank).json") }

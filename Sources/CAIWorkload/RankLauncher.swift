@@ -83,7 +83,7 @@ public struct RankLauncher: Sendable {
 
     private func spawn(_ job: RankJob) throws -> Running {
         let directory = URL(fileURLWithPath: job.resultDirectory)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileSystem.createDirectories(directory)
         let jobURL = directory.appendingPathComponent(".\(job.rank).job.json")
         try AtomicFile.write(try JSONEncoder().encode(job), to: jobURL)
         try? FileManager.default.removeItem(at: job.resultURL)

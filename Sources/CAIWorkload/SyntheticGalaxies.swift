@@ -54,6 +54,9 @@ public enum GeneratorError: Error, CustomStringConvertible, Equatable {
     case invalidFileCount(Int)
     case tooManyFiles(requested: Int, available: Int, dataSize: String, partition: String)
     case notADirectory(path: String)
+    /// The output folder holds partition files of another dataset; each
+    /// entry is "name: what it holds".
+    case conflictingFiles(directory: String, wanted: String, conflicts: [String])
 
     public var description: String {
         switch self {
@@ -67,6 +70,12 @@ public enum GeneratorError: Error, CustomStringConvertible, Equatable {
             return "\(requested) files requested but \(dataSize) splits into only \(available) files of \(partition)"
         case let .notADirectory(path):
             return "cannot generate into \(path): it exists and is not a directory"
+        case let .conflictingFiles(directory, wanted, conflicts):
+            let shown = conflicts.prefix(8).map { "  - " + $0 }.joined(separator: "\n")
+                + (conflicts.count > 8 ? "\n  - ... and \(conflicts.count - 8) more" : "")
+            return "cannot generate \(wanted) into \(directory): \(conflicts.count) partition file"
+                + "\(conflicts.count == 1 ? "" : "s") there belong to another dataset and would be mixed with the new ones "
+                + "(remove them, choose another folder, or replace them):\n" + shown
         }
     }
 }
@@ -372,54 +381,4 @@ public struct PartitionGenerator: Sendable {
         guard index >= 1 else { throw GeneratorError.invalidFileIndex(index) }
         guard sampleCount >= 1 else { throw GeneratorError.invalidSampleCount(fileIndex: index, count: sampleCount) }
     }
-}
-
-/// Generates a synthetic data prefix: `1.safetensors`, `2.safetensors`, ...
-/// in `dir` (e.g. root/100MB), one file in memory at a time.
-///
-/// - `dataSize` given: the spec's split of that size (full files, remainder
-///   in the last); with `files` too, only the first `files` files of it.
-/// - only `files` given: that many full files.
-/// - neither: the whole dataset (12.6 GB).
-/// With `skipExisting`, a file whose header shows it was generated with the
-/// same parameters is kept; any other file at that path is regenerated.
-/// `progress` receives (files done, files total) after each file.
-/// Returns the URLs of all files of the split, in order.
-@discardableResult
-public func generateDataset(partition: PartitionSize, files: Int? = nil, dataSize: DataSize? = nil,
-                            into dir: URL, seed: UInt64, skipExisting: Bool = true,
-                            progress: ((Int, Int) -> Void)? = nil) throws -> [URL] {
-    let counts: [Int]
-    switch (files, dataSize) {
-    case let (files?, nil):
-        guard files >= 1 else { throw GeneratorError.invalidFileCount(files) }
-        counts = Array(repeating: partition.samplesPerFile, count: files)
-    case let (files, size):
-        let size = size ?? .wholeDataset
-        let available = size.fileCount(partition: partition)
-        let wanted = files ?? available
-        guard wanted >= 1 else { throw GeneratorError.invalidFileCount(wanted) }
-        guard wanted <= available else {
-            throw GeneratorError.tooManyFiles(requested: wanted, available: available,
-                                              dataSize: size.description, partition: partition.rawValue)
-        }
-        counts = (1...wanted).map { size.samplesInFile(index: $0, partition: partition) }
-    }
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-        throw GeneratorError.notADirectory(path: dir.path)
-    }
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let generator = PartitionGenerator(partition: partition, seed: seed)
-    var urls: [URL] = []
-    for (offset, count) in counts.enumerated() {
-        let index = offset + 1
-        let url = dir.appendingPathComponent("\(index).safetensors")
-        if !(skipExisting && generator.isComplete(fileIndex: index, sampleCount: count, at: url)) {
-            try generator.generateFile(index: index, sampleCount: count, to: url)
-        }
-        urls.append(url)
-        progress?(index, counts.count)
-    }
-    return urls
 }

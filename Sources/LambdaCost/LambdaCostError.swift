@@ -8,7 +8,7 @@ public enum LambdaCostError: Error, CustomStringConvertible, Equatable {
     case memoryOutOfRange(parameter: String, megabytes: Int)
     /// Ephemeral storage outside 512...10,240 MB.
     case ephemeralStorageOutOfRange(parameter: String, megabytes: Int)
-    /// A memory string such as "2.8GB" that could not be read.
+    /// A memory string such as "2.8GB" that could not be read or is out of range.
     case invalidMemoryString(text: String, reason: String)
     /// Any other numeric parameter with an impossible value.
     case invalidParameter(name: String, value: String, reason: String)
@@ -23,7 +23,7 @@ public enum LambdaCostError: Error, CustomStringConvertible, Equatable {
                 + "\(LambdaLimits.minEphemeralStorageMB)...\(LambdaLimits.maxEphemeralStorageMB) MB"
         case let .invalidMemoryString(text, reason):
             return "LambdaCost: memory \"\(text)\" is not valid: \(reason) "
-                + "(expected e.g. \"2.8GB\", \"1782.9MB\" or \"2.8\" meaning GB)"
+                + "(a bare number is MB; e.g. \"1769\", \"1782.9MB\", \"2.8GB\" with GB = 1,024 MB)"
         case let .invalidParameter(name, value, reason):
             return "LambdaCost: \(name) = \(value) is not valid: \(reason)"
         }

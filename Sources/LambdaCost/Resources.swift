@@ -106,20 +106,19 @@ public enum MemorySetting: Codable, Equatable, Sendable, CustomStringConvertible
     case fixed(megabytes: Int)
     case auto
 
-    /// Reads "auto" (any case) or a whole number of MB, validated against Lambda's range.
+    /// Reads "auto" (any case) or a size by `MemoryAmount`'s unit rule (bare
+    /// = MB, "MB", "GB" = 1,024 MB) that is a whole number of MB inside
+    /// Lambda's range: Lambda memory is configured in 1 MB steps.
     public init(parsing text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.lowercased() == "auto" {
             self = .auto
             return
         }
-        var digits = trimmed
-        if digits.lowercased().hasSuffix("mb") {
-            digits = String(digits.dropLast(2)).trimmingCharacters(in: .whitespaces)
-        }
-        guard let mb = Int(digits) else {
-            throw LambdaCostError.invalidParameter(
-                name: "memory", value: "\"\(text)\"", reason: "expected \"auto\" or a whole number of MB")
+        let amount = try MemoryAmount(parsing: text, requireLambdaBounds: true)
+        guard let mb = amount.wholeMegabytes else {
+            throw LambdaCostError.invalidMemoryString(
+                text: text, reason: "\(amount) is not a whole number of MB, which Lambda memory must be")
         }
         self = .fixed(megabytes: try validateMemoryMB(mb, parameter: "memory"))
     }
@@ -168,38 +167,4 @@ public enum MemorySetting: Codable, Equatable, Sendable, CustomStringConvertible
             ).memoryMB
         }
     }
-}
-
-/// Reads a memory size the way the paper's users wrote it and returns GB:
-/// "2.8GB" or "2.8" (no unit means GB) as is, "1782.9MB" as MB / 1,024 (the
-/// users' conversion). Units are case-insensitive and may follow a space.
-/// Only plain decimals are accepted (no signs, exponents, "inf" or "nan"),
-/// and the size must be above zero.
-public func parseMemory(_ text: String) throws -> Double {
-    let trimmed = text.trimmingCharacters(in: .whitespaces)
-    let lower = trimmed.lowercased()
-    var number = trimmed
-    var divisor = 1.0
-    if lower.hasSuffix("gb") {
-        number = String(trimmed.dropLast(2))
-    } else if lower.hasSuffix("mb") {
-        number = String(trimmed.dropLast(2))
-        divisor = 1_024
-    } else if let last = lower.last, last.isLetter {
-        throw LambdaCostError.invalidMemoryString(text: text, reason: "unknown unit (use GB or MB)")
-    }
-    number = number.trimmingCharacters(in: .whitespaces)
-    guard !number.isEmpty else {
-        throw LambdaCostError.invalidMemoryString(text: text, reason: "no number")
-    }
-    let isPlainDecimal = number.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
-        && number.filter({ $0 == "." }).count <= 1
-        && number.contains(where: { $0.isNumber })
-    guard isPlainDecimal, let value = Double(number) else {
-        throw LambdaCostError.invalidMemoryString(text: text, reason: "\"\(number)\" is not a plain decimal number")
-    }
-    guard value > 0 else {
-        throw LambdaCostError.invalidMemoryString(text: text, reason: "size must be above zero")
-    }
-    return value / divisor
 }

@@ -10,8 +10,9 @@ public let paperPricePerGBSecond = 0.0000166667
 ///
 /// It is kept apart from `fleetCost` so their published figures can be
 /// reproduced exactly: it bills neither requests, nor rounding, nor tiers,
-/// nor Step Functions or S3. Give memory in GB; `parseMemory` converts "MB"
-/// strings as the users did (MB / 1,024). `pricePerGBSecond` exists to check
+/// nor Step Functions or S3. Give memory in GB; `parseMemory` reads a memory
+/// string by `MemoryAmount`'s rule (bare = MB) and converts MB as the users
+/// did (MB / 1,024). `pricePerGBSecond` exists to check
 /// figures computed with a rounded rate (some users' four-decimal figures
 /// match $0.00001667, not $0.0000166667).
 public func simpleCost(

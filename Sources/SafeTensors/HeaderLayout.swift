@@ -19,16 +19,31 @@ struct HeaderLayout {
             length |= UInt64(file[shift]) << (8 * UInt64(shift))
         }
         guard length <= UInt64(maxHeaderLength) else {
+            if let start = foreignStart(file) { throw SafeTensorsError.notSafeTensors(path: path, start: start) }
             throw SafeTensorsError.headerTooLarge(path: path, length: length, limit: maxHeaderLength)
         }
         let available = file.count - 8
         guard length <= UInt64(available) else {
+            if let start = foreignStart(file) { throw SafeTensorsError.notSafeTensors(path: path, start: start) }
             throw SafeTensorsError.headerLengthExceedsFile(path: path, length: length, available: available)
         }
         let dataStart = 8 + Int(length)
         let header = UnsafeRawBufferPointer(rebasing: file[8..<dataStart])
         let (metadata, tensors) = try parse(header: header, dataLength: file.count - dataStart, path: path)
         return HeaderLayout(metadata: metadata, tensors: tensors, dataStart: dataStart)
+    }
+
+    /// What an implausible length field really is: text (all 8 bytes
+    /// printable: a length above 10^17 that no real header has) or a zip
+    /// archive such as a PyTorch `.pt` checkpoint; nil for anything else.
+    private static func foreignStart(_ file: UnsafeRawBufferPointer) -> String? {
+        let lead = Array(file.prefix(8))
+        if lead.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return "a zip signature (PK\\3\\4: a PyTorch .pt file?)" }
+        let isText = lead.allSatisfy { (0x20...0x7E).contains($0) || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        guard isText else { return nil }
+        let shown = file.prefix(40).prefix { (0x20...0x7E).contains($0) }
+        let text = String(decoding: shown, as: UTF8.self)
+        return "text \"\(text)\(shown.count < file.count ? "…" : "")\""
     }
 
     /// Validates the header JSON against a data section of `dataLength` bytes.

@@ -8,6 +8,9 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     case cannotMap(path: String, reason: String)
     /// Fewer than the 8 bytes of the header-length field.
     case fileTooShort(path: String, size: Int)
+    /// The file starts with text or another format's signature, so its first
+    /// 8 bytes are no header length; `start` describes what was found.
+    case notSafeTensors(path: String, start: String)
     /// The header-length field exceeds the sanity limit (100 MB).
     case headerTooLarge(path: String, length: UInt64, limit: Int)
     /// The header-length field points past the end of the file.
@@ -69,6 +72,8 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
             return "\(path): cannot memory-map safetensors file: \(reason)"
         case let .fileTooShort(path, size):
             return "\(path): \(size) bytes is too short for a safetensors file (needs at least the 8-byte header length)"
+        case let .notSafeTensors(path, start):
+            return "\(path): not a safetensors file: it starts with \(start)"
         case let .headerTooLarge(path, length, limit):
             return "\(path): header length \(length) exceeds the \(limit)-byte limit (corrupt length field?)"
         case let .headerLengthExceedsFile(path, length, available):

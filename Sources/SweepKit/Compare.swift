@@ -5,7 +5,7 @@ import Foundation
 public enum SweepComparison {
     /// A compared metric and which direction is worse.
     public struct Metric: Sendable {
-        public var column: String
+        public var value: @Sendable (SummaryRow) -> Double?
         public var label: String
         /// True when a larger value is a regression (time, memory).
         public var higherIsWorse: Bool
@@ -33,10 +33,16 @@ public enum SweepComparison {
         public var lines: [Line]
         public var onlyInBase: [String]
         public var onlyInNew: [String]
-        /// Configurations in both whose base or new run failed.
+        /// Configurations in both whose base or new run failed or is partial.
         public var notComparable: [String]
+        /// Configurations whose runs all finished in BASE but not in NEW: regressions.
+        public var newlyFailed: [String] = []
+        /// How the two environments differ (CPU, OpenBLAS core and threads, commit, ...).
+        public var environmentDifferences: [String] = []
 
-        public var hasRegression: Bool { lines.contains { $0.verdict == .regression } }
+        /// True when no metric of any configuration could be compared.
+        public var nothingCompared: Bool { lines.isEmpty && newlyFailed.isEmpty }
+        public var hasRegression: Bool { lines.contains { $0.verdict == .regression } || !newlyFailed.isEmpty }
         public var improvements: [Line] { lines.filter { $0.verdict == .improvement } }
 
         /// A Markdown report: the diff table, then missing configurations.
@@ -48,18 +54,25 @@ public enum SweepComparison {
                  (line.changePercent >= 0 ? "+" : "") + NumberFormat.fixed(line.changePercent, 1) + " %",
                  "±" + NumberFormat.trimmed(line.tolerancePercent, 1) + " %", line.verdict.rawValue]
             }
+            if !environmentDifferences.isEmpty {
+                out += "**The environments differ**, so differences may not be the code's:\n\n"
+                out += environmentDifferences.map { "- \($0)\n" }.joined() + "\n"
+            }
             if rows.isEmpty {
-                out += "No configuration is present in both result sets.\n"
+                out += "Nothing compared: no configuration has figures in both result sets.\n"
             } else {
                 out += Tables.markdownTable(["Configuration", "Metric", "Base", "New", "Change", "Tolerance", "Verdict"],
                                             rows, rightAligned: [2, 3, 4, 5])
             }
             if !onlyInBase.isEmpty { out += "\nOnly in BASE (not compared): " + onlyInBase.joined(separator: ", ") + "\n" }
             if !onlyInNew.isEmpty { out += "\nOnly in NEW (not compared): " + onlyInNew.joined(separator: ", ") + "\n" }
-            if !notComparable.isEmpty {
-                out += "\nFailed on one side (not compared): " + notComparable.joined(separator: ", ") + "\n"
+            if !newlyFailed.isEmpty {
+                out += "\n**Failed or partial in NEW but ok in BASE (regressions):** " + newlyFailed.joined(separator: ", ") + "\n"
             }
-            let regressions = lines.filter { $0.verdict == .regression }.count
+            if !notComparable.isEmpty {
+                out += "\nNot ok in BASE (not compared): " + notComparable.joined(separator: ", ") + "\n"
+            }
+            let regressions = lines.filter { $0.verdict == .regression }.count + newlyFailed.count
             out += "\n"
             if regressions > 0 {
                 out += "**\(regressions) regression(s) beyond tolerance.**\n"
@@ -78,18 +91,44 @@ public enum SweepComparison {
     public static func metrics(tolerance: Double, timeTolerance: Double? = nil, throughputTolerance: Double? = nil,
                                memoryTolerance: Double? = nil) -> [Metric] {
         [
-            Metric(column: "measured_inference_median_s", label: "median rank inference (s)", higherIsWorse: true,
+            Metric(value: { $0.measuredInferenceMedianS }, label: "median rank inference (s)", higherIsWorse: true,
                    tolerance: timeTolerance ?? tolerance),
-            Metric(column: "measured_rank_samples_per_s", label: "rank samples/s", higherIsWorse: false,
+            Metric(value: { $0.measuredRankSamplesPerS }, label: "rank samples/s", higherIsWorse: false,
                    tolerance: throughputTolerance ?? tolerance),
-            Metric(column: "measured_peak_rss_mb", label: "peak RSS (MB)", higherIsWorse: true,
+            Metric(value: { $0.measuredPeakRSSMB }, label: "peak RSS (MB)", higherIsWorse: true,
                    tolerance: memoryTolerance ?? tolerance),
         ]
     }
 
     /// Compares two result directories (or two summary.csv files).
     public static func compare(base: URL, new: URL, metrics: [Metric]) throws -> Result {
-        try compare(base: rows(at: base), new: rows(at: new), metrics: metrics)
+        var result = compare(base: try rows(at: base), new: try rows(at: new), metrics: metrics)
+        result.environmentDifferences = environmentDifferences(environment(near: base), environment(near: new))
+        return result
+    }
+
+    /// The environment.json beside a results directory or summary.csv, if any.
+    static func environment(near url: URL) -> EnvironmentInfo? {
+        var isDirectory: ObjCBool = false
+        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        let directory = isDirectory.boolValue ? url : url.deletingLastPathComponent()
+        return try? EnvironmentInfo.read(SweepFiles(directory: directory).environment)
+    }
+
+    /// One line per field that differs; a missing environment is said so.
+    public static func environmentDifferences(_ base: EnvironmentInfo?, _ new: EnvironmentInfo?) -> [String] {
+        guard let base, let new else {
+            return [base == nil ? "BASE has no environment.json" : nil, new == nil ? "NEW has no environment.json" : nil]
+                .compactMap { $0 }
+        }
+        let fields: [(String, String, String)] = [
+            ("CPU", base.cpuModel, new.cpuModel), ("cores", String(base.cores), String(new.cores)),
+            ("OpenBLAS core", base.openBLASCore, new.openBLASCore),
+            ("OpenBLAS threads", String(base.openBLASThreads), String(new.openBLASThreads)),
+            ("commit", base.gitCommit, new.gitCommit), ("binary", base.binaryVersion, new.binaryVersion),
+            ("weights", base.weightsSHA256 ?? "seeded", new.weightsSHA256 ?? "seeded"),
+        ]
+        return fields.filter { $0.1 != $0.2 }.map { "\($0.0): BASE \($0.1), NEW \($0.2)" }
     }
 
     /// Compares summary rows; the first row of each configuration is used
@@ -102,12 +141,16 @@ public enum SweepComparison {
                 result.onlyInBase.append(id)
                 continue
             }
-            guard b.isOK, n.isOK else {
+            guard b.isOK else {
                 result.notComparable.append(id)
                 continue
             }
+            guard n.isOK else {
+                result.newlyFailed.append("\(id) (\(n.statusLabel))")
+                continue
+            }
             for metric in metrics {
-                guard let bv = b.number(metric.column), let nv = n.number(metric.column) else { continue }
+                guard let bv = metric.value(b), let nv = metric.value(n) else { continue }
                 let change = bv != 0 ? (nv - bv) / abs(bv) : (nv == 0 ? 0 : .infinity)
                 let worse = metric.higherIsWorse ? change : -change
                 let verdict: Verdict = worse > metric.tolerance ? .regression

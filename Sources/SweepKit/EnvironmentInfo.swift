@@ -1,4 +1,5 @@
 import AstroMAE
+import BuildInfo
 import CosmicSupport
 import Foundation
 
@@ -12,8 +13,13 @@ public struct EnvironmentInfo: Codable, Equatable, Sendable {
     /// OpenBLAS's default thread count in the sweep process (ranks set their own).
     public var openBLASThreads: Int
     public var swiftVersion: String
-    /// `git rev-parse HEAD`, with "-dirty" when tracked files were modified.
+    /// The commit the binary was built from (fixed at build time), with
+    /// "-dirty" when tracked files differed from it.
     public var gitCommit: String
+    /// What the binary's `--version` prints.
+    public var binaryVersion: String
+    /// SHA-256 of the weights file, nil for seeded weights.
+    public var weightsSHA256: String?
     /// ISO 8601, UTC.
     public var date: String
     public var os: String
@@ -21,10 +27,12 @@ public struct EnvironmentInfo: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case cpuModel = "cpu_model", cores, openBLASConfig = "openblas_config", openBLASCore = "openblas_corename"
         case openBLASThreads = "openblas_threads", swiftVersion = "swift_version", gitCommit = "git_commit", date, os
+        case binaryVersion = "binary_version", weightsSHA256 = "weights_sha256"
     }
 
     public init(cpuModel: String, cores: Int, openBLASConfig: String, openBLASCore: String, openBLASThreads: Int,
-                swiftVersion: String, gitCommit: String, date: String, os: String) {
+                swiftVersion: String, gitCommit: String, date: String, os: String,
+                binaryVersion: String = BuildInfo.versionLine, weightsSHA256: String? = nil) {
         self.cpuModel = cpuModel
         self.cores = cores
         self.openBLASConfig = openBLASConfig
@@ -34,11 +42,27 @@ public struct EnvironmentInfo: Codable, Equatable, Sendable {
         self.gitCommit = gitCommit
         self.date = date
         self.os = os
+        self.binaryVersion = binaryVersion
+        self.weightsSHA256 = weightsSHA256
     }
 
-    /// Reads this machine: /proc/cpuinfo, OpenBLAS, `swift --version`,
-    /// `git rev-parse HEAD` (in the current directory), the clock.
-    public static func collect() -> EnvironmentInfo {
+    /// Reads files written before `binary_version` was recorded, too.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(cpuModel: try c.decode(String.self, forKey: .cpuModel), cores: try c.decode(Int.self, forKey: .cores),
+                  openBLASConfig: try c.decode(String.self, forKey: .openBLASConfig),
+                  openBLASCore: try c.decode(String.self, forKey: .openBLASCore),
+                  openBLASThreads: try c.decode(Int.self, forKey: .openBLASThreads),
+                  swiftVersion: try c.decode(String.self, forKey: .swiftVersion),
+                  gitCommit: try c.decode(String.self, forKey: .gitCommit), date: try c.decode(String.self, forKey: .date),
+                  os: try c.decode(String.self, forKey: .os),
+                  binaryVersion: try c.decodeIfPresent(String.self, forKey: .binaryVersion) ?? "not recorded",
+                  weightsSHA256: try c.decodeIfPresent(String.self, forKey: .weightsSHA256))
+    }
+
+    /// Reads this machine: /proc/cpuinfo, OpenBLAS, `swift --version`, the
+    /// commit built into this binary, the clock; `weightsSHA256` as given.
+    public static func collect(weightsSHA256: String? = nil) -> EnvironmentInfo {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         var model = "unknown"
         for line in cpuinfo.split(separator: "\n") where line.hasPrefix("model name") {
@@ -48,11 +72,6 @@ public struct EnvironmentInfo: Codable, Equatable, Sendable {
             break
         }
         let swift = run(["swift", "--version"]).flatMap { $0.split(separator: "\n").first.map(String.init) } ?? "unknown"
-        var commit = run(["git", "rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if commit?.count == 40, let changes = run(["git", "status", "--porcelain", "--untracked-files=no"]),
-           !changes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            commit! += "-dirty"
-        }
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         let release = (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?
@@ -60,15 +79,14 @@ public struct EnvironmentInfo: Codable, Equatable, Sendable {
         return EnvironmentInfo(
             cpuModel: model, cores: ProcessInfo.processInfo.activeProcessorCount,
             openBLASConfig: BLAS.config, openBLASCore: BLAS.coreName, openBLASThreads: BLAS.threads,
-            swiftVersion: swift, gitCommit: commit.flatMap { $0.count >= 40 ? $0 : nil } ?? "unknown",
-            date: formatter.string(from: Date()), os: release.map { "Linux \($0)" } ?? "unknown")
+            swiftVersion: swift, gitCommit: BuildInfo.commitDescription,
+            date: formatter.string(from: Date()), os: release.map { "Linux \($0)" } ?? "unknown",
+            binaryVersion: BuildInfo.versionLine, weightsSHA256: weightsSHA256)
     }
 
     /// Pretty JSON with sorted keys.
     public func encoded() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+        try JSONFormat.string(self)
     }
 
     public static func read(_ url: URL) throws -> EnvironmentInfo {

@@ -9,7 +9,7 @@ import Foundation
 /// the whole child process as the parent saw it (spawn to exit). Peak RSS is
 /// the rank process's VmHWM in MiB (1 MB = 1,048,576 bytes). Throughput is
 /// samples / inference seconds and CAI's bits = samples × 164,160.
-public struct RankRecord: Equatable, Sendable {
+public struct RankRecord: Codable, Equatable, Sendable {
     public var configuration: SweepConfiguration
     /// 1-based timed repetition.
     public var repetition: Int
@@ -93,92 +93,118 @@ public struct RankRecord: Equatable, Sendable {
     public var samplesPerSecond: Double { inferenceSeconds > 0 ? Double(samples) / inferenceSeconds : 0 }
 
     /// `ranks.csv` columns, in order.
-    public static let columns = [
-        "config_id", "partition", "batch_size", "data_size", "file_limit", "world_size", "threads", "total_samples",
-        "repetition", "rank", "file", "file_samples", "remainder_file", "status", "source",
-        "measured_samples", "measured_num_batches", "measured_inference_s", "measured_model_load_s",
-        "measured_data_load_s", "measured_process_s", "measured_cpu_s", "measured_peak_rss_mb",
-        "measured_samples_per_s", "measured_bits_per_s", "blas_core", "blas_threads", "weights", "data_source",
-        "verification", "error",
-    ]
+    public static var columns: [String] { CodingKeys.allCases.map(\.rawValue) }
 
-    /// The row's cells, in `columns` order.
-    public var cells: [String] {
-        let c = configuration
-        let fileLimitText: String
-        if case let .fileLimit(n) = c.amount { fileLimitText = String(n) } else { fileLimitText = String(c.fileLimit) }
-        return [
-            c.id, c.partition.rawValue, String(c.batchSize), c.dataSizeText, fileLimitText, String(c.worldSize),
-            String(c.threads), String(c.totalSamples),
-            String(repetition), String(rank), file, String(fileSamples), remainderFile ? "true" : "false",
-            status.rawValue, "measured",
-            String(samples), String(numBatches), NumberFormat.fixed(inferenceSeconds, 6),
-            NumberFormat.fixed(modelLoadSeconds, 6), NumberFormat.fixed(dataLoadSeconds, 6),
-            NumberFormat.fixed(processSeconds, 6), NumberFormat.fixed(cpuSeconds, 6), NumberFormat.fixed(peakRSSMB, 3),
-            NumberFormat.fixed(samplesPerSecond, 3),
-            NumberFormat.fixed(samplesPerSecond * Double(RankWorker.bitsPerSample), 1),
-            blasCore, String(blasThreads), weights, dataSource, verification, error,
-        ]
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case configID = "config_id", partition, batchSize = "batch_size", dataSize = "data_size"
+        case fileLimit = "file_limit", worldSize = "world_size", threads, totalSamples = "total_samples"
+        case repetition, rank, file, fileSamples = "file_samples", remainderFile = "remainder_file", status, source
+        case samples = "measured_samples", numBatches = "measured_num_batches"
+        case inferenceSeconds = "measured_inference_s", modelLoadSeconds = "measured_model_load_s"
+        case dataLoadSeconds = "measured_data_load_s", processSeconds = "measured_process_s"
+        case cpuSeconds = "measured_cpu_s", peakRSSMB = "measured_peak_rss_mb"
+        case samplesPerSecond = "measured_samples_per_s", bitsPerSecond = "measured_bits_per_s"
+        case blasCore = "blas_core", blasThreads = "blas_threads", weights, dataSource = "data_source"
+        case verification, error
     }
 
-    /// Reads one row of `ranks.csv`; `path` names the file in errors.
-    public init(record: [String: String], path: String, row: Int) throws {
-        func text(_ key: String) throws -> String {
-            guard let value = record[key] else {
-                throw SweepError.badResults(path: path, reason: "missing column \"\(key)\"")
-            }
-            return value
-        }
-        func int(_ key: String) throws -> Int {
-            let value = try text(key)
-            guard let n = Int(value) else {
-                throw SweepError.badResults(path: path, reason: "row \(row): \(key) = \"\(value)\" is not a whole number")
-            }
-            return n
-        }
-        func double(_ key: String) throws -> Double {
-            let value = try text(key)
-            guard let n = NumberFormat.parse(value) else {
-                throw SweepError.badResults(path: path, reason: "row \(row): \(key) = \"\(value)\" is not a number")
-            }
-            return n
-        }
-        let partitionText = try text("partition")
+    public func encode(to encoder: Encoder) throws {
+        let c = configuration
+        var row = encoder.container(keyedBy: CodingKeys.self)
+        try row.encode(c.id, forKey: .configID)
+        try row.encode(c.partition.rawValue, forKey: .partition)
+        try row.encode(c.batchSize, forKey: .batchSize)
+        try row.encode(c.dataSizeText, forKey: .dataSize)
+        try row.encode(c.fileLimit, forKey: .fileLimit)
+        try row.encode(c.worldSize, forKey: .worldSize)
+        try row.encode(c.threads, forKey: .threads)
+        try row.encode(c.totalSamples, forKey: .totalSamples)
+        try row.encode(repetition, forKey: .repetition)
+        try row.encode(rank, forKey: .rank)
+        try row.encode(file, forKey: .file)
+        try row.encode(fileSamples, forKey: .fileSamples)
+        try row.encode(remainderFile, forKey: .remainderFile)
+        try row.encode(status.rawValue, forKey: .status)
+        try row.encode("measured", forKey: .source)
+        try row.encode(samples, forKey: .samples)
+        try row.encode(numBatches, forKey: .numBatches)
+        try row.encode(inferenceSeconds, forKey: .inferenceSeconds)
+        try row.encode(modelLoadSeconds, forKey: .modelLoadSeconds)
+        try row.encode(dataLoadSeconds, forKey: .dataLoadSeconds)
+        try row.encode(processSeconds, forKey: .processSeconds)
+        try row.encode(cpuSeconds, forKey: .cpuSeconds)
+        try row.encode(peakRSSMB, forKey: .peakRSSMB)
+        try row.encode(Self.rounded(samplesPerSecond, 3), forKey: .samplesPerSecond)
+        try row.encode(Self.rounded(samplesPerSecond * Double(RankWorker.bitsPerSample), 1), forKey: .bitsPerSecond)
+        try row.encode(blasCore, forKey: .blasCore)
+        try row.encode(blasThreads, forKey: .blasThreads)
+        try row.encode(weights, forKey: .weights)
+        try row.encode(dataSource, forKey: .dataSource)
+        try row.encode(verification, forKey: .verification)
+        try row.encode(error, forKey: .error)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let row = try decoder.container(keyedBy: CodingKeys.self)
+        let partitionText = try row.decode(String.self, forKey: .partition)
         guard let partition = PartitionSize(rawValue: partitionText) else {
-            throw SweepError.badResults(path: path, reason: "row \(row): unknown partition \"\(partitionText)\"")
+            throw DecodingError.dataCorruptedError(forKey: .partition, in: row,
+                                                   debugDescription: "unknown partition \"\(partitionText)\"")
         }
+        let dataText = try row.decode(String.self, forKey: .dataSize)
         let amount: DataAmount
-        let dataText = try text("data_size")
         if dataText.isEmpty {
-            amount = .fileLimit(try int("file_limit"))
+            amount = .fileLimit(try row.decode(Int.self, forKey: .fileLimit))
         } else {
             do { amount = .dataSize(try DataSize(parsing: dataText)) } catch {
-                throw SweepError.badResults(path: path, reason: "row \(row): \(error)")
+                throw DecodingError.dataCorruptedError(forKey: .dataSize, in: row, debugDescription: "\(error)")
             }
         }
-        let configuration = SweepConfiguration(partition: partition, batchSize: try int("batch_size"), amount: amount,
-                                               threads: try int("threads"))
-        let id = try text("config_id")
+        let configuration = SweepConfiguration(partition: partition, batchSize: try row.decode(Int.self, forKey: .batchSize),
+                                               amount: amount, threads: try row.decode(Int.self, forKey: .threads))
+        let id = try row.decode(String.self, forKey: .configID)
         guard id == configuration.id else {
-            throw SweepError.badResults(path: path, reason: "row \(row): config_id \"\(id)\" does not match its columns (\(configuration.id))")
+            throw DecodingError.dataCorruptedError(
+                forKey: .configID, in: row, debugDescription: "config_id \"\(id)\" does not match its columns (\(configuration.id))")
         }
-        let statusText = try text("status")
+        let statusText = try row.decode(String.self, forKey: .status)
         guard let status = RankResult.Status(rawValue: statusText) else {
-            throw SweepError.badResults(path: path, reason: "row \(row): unknown status \"\(statusText)\"")
+            throw DecodingError.dataCorruptedError(forKey: .status, in: row, debugDescription: "unknown status \"\(statusText)\"")
         }
-        self.init(configuration: configuration, repetition: try int("repetition"), rank: try int("rank"),
-                  file: try text("file"), fileSamples: try int("file_samples"),
-                  remainderFile: try text("remainder_file") == "true", status: status,
-                  samples: try int("measured_samples"), numBatches: try int("measured_num_batches"),
-                  inferenceSeconds: try double("measured_inference_s"), modelLoadSeconds: try double("measured_model_load_s"),
-                  dataLoadSeconds: try double("measured_data_load_s"), processSeconds: try double("measured_process_s"),
-                  cpuSeconds: try double("measured_cpu_s"), peakRSSMB: try double("measured_peak_rss_mb"),
-                  blasCore: try text("blas_core"), blasThreads: try int("blas_threads"), weights: try text("weights"),
-                  dataSource: try text("data_source"), verification: try text("verification"), error: try text("error"))
+        self.init(configuration: configuration, repetition: try row.decode(Int.self, forKey: .repetition),
+                  rank: try row.decode(Int.self, forKey: .rank), file: try row.decode(String.self, forKey: .file),
+                  fileSamples: try row.decode(Int.self, forKey: .fileSamples),
+                  remainderFile: try row.decode(Bool.self, forKey: .remainderFile), status: status,
+                  samples: try row.decode(Int.self, forKey: .samples),
+                  numBatches: try row.decode(Int.self, forKey: .numBatches),
+                  inferenceSeconds: try row.decode(Double.self, forKey: .inferenceSeconds),
+                  modelLoadSeconds: try row.decode(Double.self, forKey: .modelLoadSeconds),
+                  dataLoadSeconds: try row.decode(Double.self, forKey: .dataLoadSeconds),
+                  processSeconds: try row.decode(Double.self, forKey: .processSeconds),
+                  cpuSeconds: try row.decode(Double.self, forKey: .cpuSeconds),
+                  peakRSSMB: try row.decode(Double.self, forKey: .peakRSSMB),
+                  blasCore: try row.decode(String.self, forKey: .blasCore),
+                  blasThreads: try row.decode(Int.self, forKey: .blasThreads),
+                  weights: try row.decode(String.self, forKey: .weights),
+                  dataSource: try row.decode(String.self, forKey: .dataSource),
+                  verification: try row.decode(String.self, forKey: .verification),
+                  error: try row.decode(String.self, forKey: .error))
     }
 
-    /// Every record of a `ranks.csv` table.
+    /// Every record of a `ranks.csv` table; `path` names the file in errors.
     public static func records(in table: CSVTable, path: String) throws -> [RankRecord] {
-        try table.records.enumerated().map { try RankRecord(record: $1, path: path, row: $0 + 2) }
+        do {
+            return try CSVRecordCoder.records(RankRecord.self, from: table, path: path)
+        } catch let error as DecodingError {
+            if case let .dataCorrupted(context) = error {
+                throw SweepError.badResults(path: path, reason: context.debugDescription)
+            }
+            throw SweepError.badResults(path: path, reason: "\(error)")
+        }
+    }
+
+    /// The `ranks.csv` table of `records`.
+    public static func table(_ records: [RankRecord]) throws -> CSVTable {
+        try CSVRecordCoder.table(records, emptyColumns: columns)
     }
 }

@@ -62,68 +62,81 @@ public enum Summarizer {
     static func summarize(configuration c: SweepConfiguration, records: [RankRecord], workload: [RankRecord],
                           lambda: LambdaSettings) throws -> [SummaryRow] {
         let ok = records.filter { $0.status == .ok }
-        let full = ok.filter { !$0.remainderFile }
-        let timed = full.isEmpty ? ok : full
-        let remainderSamples = c.hasRemainderFile ? c.samplesInFile(c.fileLimit) : 0
-        var cells: [String: String] = [
-            "config_id": c.id,
-            "source": "measured ranks + modelled fleet",
-            "partition": c.partition.rawValue,
-            "partition_mb": String(c.partition.rawValue.dropLast(2)),
-            "batch_size": String(c.batchSize),
-            "data_size": c.dataSizeText,
-            "data_size_gb": c.dataSizeGB.map { NumberFormat.trimmed($0, 6) } ?? "",
-            "file_limit": String(c.fileLimit),
-            "world_size": String(c.worldSize),
-            "threads": String(c.threads),
-            "total_samples": String(c.totalSamples),
-            "samples_per_full_file": String(c.partition.samplesPerFile),
-            "remainder_samples": String(remainderSamples),
-            "repetitions": String(Set(records.map(\.repetition)).count),
-            "measured_ranks": String(Set(records.map(\.rank)).count),
-            "measured_runs": String(ok.count),
-            "measured_failed_runs": String(records.count - ok.count),
-        ]
+        let failed = records.filter { $0.status != .ok }
+        // A full-file figure is only ever built from full-file ranks; a
+        // configuration whose whole data is one short file is described as such.
+        let hasFullFiles = c.samplesInFile(1) == c.partition.samplesPerFile
+        let timed = hasFullFiles ? ok.filter { !$0.remainderFile } : ok
+        var row = SummaryRow(configuration: c)
+        row.repetitions = Set(records.map(\.repetition)).count
+        row.measuredRanks = Set(records.map(\.rank)).count
+        row.measuredRuns = records.count
+        row.measuredFailedRuns = failed.count
+        row.measuredStatBasis = hasFullFiles ? "full file" : "whole data (one short file)"
+        row.measuredStatRuns = timed.count
+        row.measuredRemainderRuns = hasFullFiles ? ok.filter(\.remainderFile).count : 0
+        row.verification = Array(Set(records.map(\.verification))).sorted().joined(separator: "; ")
+        row.failure = failureSummary(failed, of: records.count)
         guard let stats = SampleStatistics(timed.map(\.inferenceSeconds)) else {
-            cells["status"] = "failed"
-            cells["verification"] = records.first?.verification ?? ""
-            return [SummaryRow(cells)]
+            row.status = .failed
+            if row.failure.isEmpty { row.failure = "no full-file rank finished" }
+            return [row]
         }
-        cells["status"] = "ok"
-        cells["measured_inference_median_s"] = NumberFormat.fixed(stats.median, 6)
-        cells["measured_inference_mean_s"] = NumberFormat.fixed(stats.mean, 6)
-        cells["measured_inference_iqr_mean_s"] = NumberFormat.fixed(stats.iqrMean, 6)
-        cells["measured_inference_min_s"] = NumberFormat.fixed(stats.min, 6)
-        cells["measured_inference_max_s"] = NumberFormat.fixed(stats.max, 6)
-        cells["measured_inference_cv"] = NumberFormat.fixed(stats.coefficientOfVariation, 6)
-        cells["measured_process_median_s"] = median(timed.map(\.processSeconds), 6)
-        cells["measured_model_load_median_s"] = median(timed.map(\.modelLoadSeconds), 6)
-        cells["measured_data_load_median_s"] = median(timed.map(\.dataLoadSeconds), 6)
-        let remainderRuns = ok.filter(\.remainderFile)
-        cells["measured_remainder_inference_median_s"] =
-            full.isEmpty ? "" : median(remainderRuns.map(\.inferenceSeconds), 6)
-        cells["measured_peak_rss_mb"] = NumberFormat.fixed(ok.map(\.peakRSSMB).max() ?? 0, 3)
+        row.status = failed.isEmpty ? .ok : .partial
+        row.measuredInferenceMedianS = rounded(stats.median, 6)
+        row.measuredInferenceMeanS = rounded(stats.mean, 6)
+        row.measuredInferenceIQRMeanS = rounded(stats.iqrMean, 6)
+        if stats.count >= 2 {
+            row.measuredInferenceMinS = rounded(stats.min, 6)
+            row.measuredInferenceMaxS = rounded(stats.max, 6)
+            row.measuredInferenceCV = rounded(stats.coefficientOfVariation, 6)
+        }
+        row.measuredProcessMedianS = median(timed.map(\.processSeconds), 6)
+        row.measuredModelLoadMedianS = median(timed.map(\.modelLoadSeconds), 6)
+        row.measuredDataLoadMedianS = median(timed.map(\.dataLoadSeconds), 6)
+        if hasFullFiles {
+            row.measuredRemainderInferenceMedianS = median(ok.filter(\.remainderFile).map(\.inferenceSeconds), 6)
+        }
+        row.measuredPeakRSSMB = rounded(ok.map(\.peakRSSMB).max() ?? 0, 3)
         let samplesPerRank = SampleStatistics.median(timed.map { Double($0.samples) }) ?? 0
         let rankRate = stats.median > 0 ? samplesPerRank / stats.median : 0
-        cells["measured_rank_samples_per_s"] = NumberFormat.fixed(rankRate, 3)
-        cells["measured_rank_bits_per_s"] = NumberFormat.fixed(rankRate * Double(RankWorker.bitsPerSample), 1)
-        cells["measured_rank_gb_per_s"] = NumberFormat.fixed(rankRate * Double(inputBytesPerSample) / 1e9, 9)
-        cells["measured_blas_core"] = Array(Set(ok.map(\.blasCore))).sorted().joined(separator: "+")
-        cells["verification"] = Array(Set(records.map(\.verification))).sorted().joined(separator: "; ")
+        row.measuredRankSamplesPerS = rounded(rankRate, 3)
+        row.measuredRankBitsPerS = rounded(rankRate * Double(RankWorker.bitsPerSample), 1)
+        row.measuredRankGBPerS = rounded(rankRate * Double(inputBytesPerSample) / 1e9, 9)
+        row.measuredBLASCore = Array(Set(ok.map(\.blasCore))).sorted().joined(separator: "+")
 
-        let fleet = try FleetModel(configuration: c, workload: workload, lambda: lambda)
-        var rows: [SummaryRow] = []
-        for setting in lambda.memory {
-            var row = cells
-            try fleet.model(setting: setting, into: &row)
-            rows.append(SummaryRow(row))
+        guard let fleet = try FleetModel(configuration: c, workload: workload, lambda: lambda) else {
+            return [row]
         }
-        return rows
+        return try lambda.memory.map { setting in
+            var modelled = row
+            try fleet.model(setting: setting, into: &modelled)
+            return modelled
+        }
     }
 
-    private static func median(_ values: [Double], _ digits: Int) -> String {
-        SampleStatistics.median(values).map { NumberFormat.fixed($0, digits) } ?? ""
+    /// "3 of 4 runs failed: timeout: killed after 2 s timeout" (the most common reason).
+    static func failureSummary(_ failed: [RankRecord], of total: Int) -> String {
+        guard !failed.isEmpty else { return "" }
+        var counts: [String: Int] = [:]
+        for record in failed {
+            let reason = record.error.isEmpty ? record.status.rawValue : "\(record.status.rawValue): \(record.error)"
+            counts[reason, default: 0] += 1
+        }
+        let top = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }!
+        let others = counts.count > 1 ? " (and \(counts.count - 1) other reason(s))" : ""
+        return "\(failed.count) of \(total) runs failed: \(top.key)\(others)"
     }
+
+    private static func median(_ values: [Double], _ digits: Int) -> Double? {
+        SampleStatistics.median(values).map { rounded($0, digits) }
+    }
+}
+
+/// `value` rounded to `digits` decimals: the precision a figure is stored at.
+func rounded(_ value: Double, _ digits: Int) -> Double {
+    guard value.isFinite else { return value }
+    return NumberFormat.parse(NumberFormat.fixed(value, digits)) ?? value
 }
 
 /// The modelled Lambda fleet of one configuration.
@@ -136,7 +149,8 @@ struct FleetModel {
     let rankMeasurements: [LocalRankMeasurement]
     let peakRSSMB: Double
 
-    init(configuration c: SweepConfiguration, workload: [RankRecord], lambda: LambdaSettings) throws {
+    /// Nil when the basis has no finished full-file run to model full files from.
+    init?(configuration c: SweepConfiguration, workload: [RankRecord], lambda: LambdaSettings) throws {
         configuration = c
         self.lambda = lambda
         let ok = workload.filter { $0.status == .ok }
@@ -156,7 +170,9 @@ struct FleetModel {
         peakRSSMB = basis.map(\.peakRSSMB).max() ?? 0
 
         let fullRuns = basis.filter { !$0.remainderFile }
-        let pool = fullRuns.isEmpty ? basis : fullRuns
+        let hasFullFiles = c.samplesInFile(1) == c.partition.samplesPerFile
+        if hasFullFiles && fullRuns.isEmpty { return nil }
+        let pool = hasFullFiles ? fullRuns : basis
         let pooled = Phases(runs: pool)
         let modelBytes = lambda.modelFromS3 ? Summarizer.modelBytes : 0
         var perRank: [Int: Phases] = [:]
@@ -192,7 +208,7 @@ struct FleetModel {
         }
     }
 
-    func model(setting: MemorySetting, into row: inout [String: String]) throws {
+    func model(setting: MemorySetting, into row: inout SummaryRow) throws {
         let c = configuration
         do {
             let memoryMB = try setting.resolve(
@@ -231,38 +247,38 @@ struct FleetModel {
             let meanBilled = durations.reduce(0) { $0 + $1.billedSeconds } / n
             let gb = Double(memoryMB) / 1_024
             let fleetRate = schedule.makespanSeconds > 0 ? Double(c.totalSamples) / schedule.makespanSeconds : 0
-            row["modelled_memory_setting"] = setting.description
-            row["modelled_memory_mb"] = String(memoryMB)
-            row["modelled_memory_gb"] = NumberFormat.fixed(gb, 6)
-            row["modelled_vcpu"] = NumberFormat.fixed(first.vcpu, 4)
-            row["modelled_parallel_efficiency"] = NumberFormat.fixed(first.parallelEfficiency, 4)
-            row["modelled_efficiency_source"] = efficiency == nil ? "assumed" : "measured 1 vs 2 threads"
-            row["modelled_basis_threads"] = String(basisThreads)
-            row["modelled_rank_cold_start_s"] = NumberFormat.fixed(first.initSeconds, 6)
-            row["modelled_rank_model_load_s"] = NumberFormat.fixed(first.modelLoadSeconds, 6)
-            row["modelled_rank_data_read_s"] = NumberFormat.fixed(first.dataReadSeconds, 6)
-            row["modelled_rank_inference_s"] = NumberFormat.fixed(first.inferenceSeconds, 6)
-            row["modelled_rank_duration_s"] = NumberFormat.fixed(first.totalSeconds, 6)
-            row["modelled_rank_duration_mean_s"] = NumberFormat.fixed(meanTotal, 6)
-            row["modelled_rank_billed_mean_s"] = NumberFormat.fixed(meanBilled, 6)
-            row["modelled_exceeds_timeout"] = durations.contains(where: \.exceedsTimeout) ? "true" : "false"
-            row["modelled_makespan_s"] = NumberFormat.fixed(schedule.makespanSeconds, 6)
-            row["modelled_peak_concurrency"] = String(schedule.peakConcurrency)
-            row["modelled_lambda_requests"] = String(cost.lambdaRequests)
-            row["modelled_gb_seconds"] = NumberFormat.fixed(cost.lambdaGBSeconds, 6)
-            row["modelled_cost_lambda_duration_usd"] = NumberFormat.fixed(cost.lambdaDurationDollars, 8)
-            row["modelled_cost_lambda_requests_usd"] = NumberFormat.fixed(cost.lambdaRequestDollars, 8)
-            row["modelled_cost_ephemeral_usd"] = NumberFormat.fixed(cost.ephemeralStorageDollars, 8)
-            row["modelled_cost_step_functions_usd"] = NumberFormat.fixed(
+            row.modelledMemorySetting = setting.description
+            row.modelledMemoryMB = memoryMB
+            row.modelledMemoryGB = rounded(gb, 6)
+            row.modelledVCPU = rounded(first.vcpu, 4)
+            row.modelledParallelEfficiency = rounded(first.parallelEfficiency, 4)
+            row.modelledEfficiencySource = efficiency == nil ? "assumed" : "measured 1 vs 2 threads"
+            row.modelledBasisThreads = basisThreads
+            row.modelledRankColdStartS = rounded(first.initSeconds, 6)
+            row.modelledRankModelLoadS = rounded(first.modelLoadSeconds, 6)
+            row.modelledRankDataReadS = rounded(first.dataReadSeconds, 6)
+            row.modelledRankInferenceS = rounded(first.inferenceSeconds, 6)
+            row.modelledRankDurationS = rounded(first.totalSeconds, 6)
+            row.modelledRankDurationMeanS = rounded(meanTotal, 6)
+            row.modelledRankBilledMeanS = rounded(meanBilled, 6)
+            row.modelledExceedsTimeout = durations.contains(where: \.exceedsTimeout)
+            row.modelledMakespanS = rounded(schedule.makespanSeconds, 6)
+            row.modelledPeakConcurrency = schedule.peakConcurrency
+            row.modelledLambdaRequests = cost.lambdaRequests
+            row.modelledGBSeconds = rounded(cost.lambdaGBSeconds, 6)
+            row.modelledCostLambdaDurationUSD = rounded(cost.lambdaDurationDollars, 8)
+            row.modelledCostLambdaRequestsUSD = rounded(cost.lambdaRequestDollars, 8)
+            row.modelledCostEphemeralUSD = rounded(cost.ephemeralStorageDollars, 8)
+            row.modelledCostStepFunctionsUSD = rounded(
                 cost.stepFunctionsTransitionDollars + cost.stepFunctionsExpressRequestDollars
                     + cost.stepFunctionsExpressDurationDollars, 8)
-            row["modelled_cost_s3_usd"] = NumberFormat.fixed(cost.s3GetDollars + cost.s3PutDollars + cost.s3ListDollars, 8)
-            row["modelled_cost_total_usd"] = NumberFormat.fixed(cost.totalDollars, 8)
-            row["modelled_simple_cost_usd"] = NumberFormat.fixed(
+            row.modelledCostS3USD = rounded(cost.s3GetDollars + cost.s3PutDollars + cost.s3ListDollars, 8)
+            row.modelledCostTotalUSD = rounded(cost.totalDollars, 8)
+            row.modelledSimpleCostUSD = rounded(
                 simpleCost(requests: c.worldSize, durationSeconds: meanBilled, memoryGB: gb), 8)
-            row["modelled_fleet_samples_per_s"] = NumberFormat.fixed(fleetRate, 3)
-            row["modelled_fleet_bits_per_s"] = NumberFormat.fixed(fleetRate * Double(RankWorker.bitsPerSample), 1)
-            row["modelled_fleet_gb_per_s"] = NumberFormat.fixed(
+            row.modelledFleetSamplesPerS = rounded(fleetRate, 3)
+            row.modelledFleetBitsPerS = rounded(fleetRate * Double(RankWorker.bitsPerSample), 1)
+            row.modelledFleetGBPerS = rounded(
                 fleetRate * Double(Summarizer.inputBytesPerSample) / 1e9, 9)
         } catch let error as LambdaCostError {
             throw SweepError.costModel(configuration: c.id, reason: error.description)

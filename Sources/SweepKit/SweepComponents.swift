@@ -46,9 +46,10 @@ public protocol AccuracyChecking {
 }
 
 /// Runs `Verifier.verify` on the golden fixtures in this process with the
-/// OpenBLAS thread count the ranks are about to use. The fixtures carry the
-/// seed of the weights they were made with, so this checks the kernels and
-/// the OpenBLAS configuration, whatever weights the ranks then load.
+/// threading the ranks are about to use (`threads` workers splitting the
+/// batch over single-threaded BLAS, as `RankJob` runs them). The fixtures
+/// carry the seed of the weights they were made with, so this checks the
+/// kernels and the threading, whatever weights the ranks then load.
 public struct FixtureVerifier: AccuracyChecking {
     public var fixtures: [URL]
 
@@ -58,13 +59,11 @@ public struct FixtureVerifier: AccuracyChecking {
 
     public func verify(threads: Int, configuration: String) throws -> String {
         guard !fixtures.isEmpty else { throw SweepError.noFixtures }
-        let previous = BLAS.threads
-        BLAS.threads = threads
-        defer { BLAS.threads = previous }
+        let session = Verifier.SessionConfiguration(threads: threads, parallelism: RankJob.defaultParallelism)
         for fixture in fixtures {
             let report: VerificationReport
             do {
-                report = try Verifier.verify(fixture: fixture)
+                report = try Verifier.verify(fixture: fixture, session: session)
             } catch {
                 throw SweepError.verificationFailed(configuration: configuration, threads: threads, details: "\(error)")
             }
@@ -73,7 +72,7 @@ public struct FixtureVerifier: AccuracyChecking {
                                                     details: report.rendered())
             }
         }
-        return "passed \(fixtures.count) fixture(s), OpenBLAS \(BLAS.coreName), \(threads) thread(s)"
+        return "passed \(fixtures.count) fixture(s), OpenBLAS \(BLAS.coreName), \(session.description)"
     }
 }
 

@@ -14,7 +14,8 @@ public enum SweepEvent: Sendable {
     /// A repetition (0 = warm-up) of the current configuration is running;
     /// the ETA counts the samples the remaining timed runs will process.
     case repetition(number: Int, of: Int, etaSeconds: Double?)
-    case configurationFinished(index: Int, total: Int, id: String)
+    /// A configuration's runs are done; `failure` is empty when every run finished.
+    case configurationFinished(index: Int, total: Int, id: String, failure: String)
 }
 
 /// The result files of a sweep directory.
@@ -41,6 +42,18 @@ public struct SweepOutcome: Sendable {
     /// Configurations already complete in the results, not re-run.
     public var skipped: [String]
     public var files: SweepFiles
+    /// Configurations of this run with failed ranks: id and what failed.
+    public var failures: [(id: String, reason: String)] = []
+
+    /// One line for the end of a sweep: what was measured, and what failed and why.
+    public var summaryLine: String {
+        var line = "measured \(ran.count) configuration(s)"
+        if !skipped.isEmpty { line += ", \(skipped.count) already done" }
+        if let first = failures.first {
+            line += "; \(failures.count) with failed ranks, e.g. \(first.id): \(first.reason)"
+        }
+        return line + "; results in \(files.directory.path)"
+    }
 }
 
 /// Runs a sweep: for each configuration, verify accuracy with the BLAS
@@ -64,7 +77,7 @@ public final class SweepRunner {
     /// Where rank processes write `{rank}.json` and logs (kept out of results).
     public var workDirectory: URL
     /// Collected once per run into environment.json.
-    public var environment: () -> EnvironmentInfo = EnvironmentInfo.collect
+    public var environment: () -> EnvironmentInfo = { EnvironmentInfo.collect() }
     public var onEvent: ((SweepEvent) -> Void)?
 
     public init(spec: SweepSpec, runner: RankRunning, verifier: AccuracyChecking, partitions: PartitionProviding,
@@ -85,7 +98,6 @@ public final class SweepRunner {
     @discardableResult
     public func run() throws -> SweepOutcome {
         let files = self.files
-        try FileManager.default.createDirectory(at: files.directory, withIntermediateDirectories: true)
         var records: [RankRecord] = []
         if FileManager.default.fileExists(atPath: files.ranks.path) {
             records = try RankRecord.records(in: try CSVTable.read(files.ranks), path: files.ranks.path)
@@ -93,11 +105,10 @@ public final class SweepRunner {
         let configurations = spec.configurations
         let complete = Self.completeConfigurations(records)
         let pending = configurations.filter { !complete.contains($0.id) }
-        if !pending.isEmpty {
-            try AtomicFile.write(try environment().encoded(), to: files.environment)
-        }
-        // Heal a summary left behind by an interrupt between the two writes.
-        try writeOutputs(records: records)
+        // Heal a summary left behind by an interrupt between the two writes;
+        // nothing is written (no folder of empty files) before a result exists.
+        if !records.isEmpty { try writeOutputs(records: records) }
+        var environmentWritten = false
 
         totalWork = pending.reduce(0) { $0 + Double(spec.repetitions) * repetitionWork($1) }
         doneWork = 0
@@ -115,9 +126,17 @@ public final class SweepRunner {
             let measured = try measure(configuration)
             records.removeAll { $0.configuration.id == configuration.id }
             records += measured
+            if !environmentWritten {
+                try AtomicFile.write(try environment().encoded(), to: files.environment)
+                environmentWritten = true
+            }
             try writeOutputs(records: records)
             outcome.ran.append(configuration.id)
-            onEvent?(.configurationFinished(index: index, total: configurations.count, id: configuration.id))
+            let failed = measured.filter { $0.status != .ok }
+            let failure = Summarizer.failureSummary(failed, of: measured.count)
+            if !failed.isEmpty { outcome.failures.append((configuration.id, failure)) }
+            onEvent?(.configurationFinished(index: index, total: configurations.count, id: configuration.id,
+                                            failure: failure))
         }
         return outcome
     }
@@ -196,10 +215,10 @@ public final class SweepRunner {
     /// Rewrites ranks.csv, then summary.csv, summary.json and tables.md from it.
     func writeOutputs(records: [RankRecord]) throws {
         let files = self.files
-        try CSVTable(columns: RankRecord.columns, rows: records.map(\.cells)).write(to: files.ranks)
+        try RankRecord.table(records).write(to: files.ranks)
         let summary = try Summarizer.summarize(records: records, lambda: spec.lambda)
         try SummaryRow.table(summary).write(to: files.summary)
-        try AtomicFile.write(SummaryRow.json(summary), to: files.summaryJSON)
+        try AtomicFile.write(try SummaryRow.json(summary), to: files.summaryJSON)
         try AtomicFile.write(Tables.markdown(summary), to: files.tables)
     }
 }
@@ -228,8 +247,8 @@ public final class SweepProgressBar {
         case let .repetition(number, of, eta):
             self.eta = eta
             draw(number == 0 ? "warm-up" : "repetition \(number)/\(of)")
-        case .configurationFinished:
-            draw("done")
+        case let .configurationFinished(_, _, _, failure):
+            draw(failure.isEmpty ? "done" : "FAILED RANKS: \(failure)")
         }
     }
 

@@ -192,6 +192,7 @@ public struct SweepSpec: Equatable, Sendable {
     /// Parses spec text; `path` names the file in errors.
     public init(toml text: String, path: String, defaultName: String = "sweep") throws {
         let root: TOMLTable
+        try TOMLPrecheck.validate(text, path: path)
         do {
             root = try TOMLTable(string: text)
         } catch let error as TOMLParseError {

@@ -24,10 +24,15 @@ public enum TorchPickleError: Error, CustomStringConvertible, Equatable {
     case truncatedPickle(file: String, entry: String, offset: Int)
     /// A byte that is no pickle opcode at all.
     case unknownOpcode(file: String, entry: String, offset: Int, opcode: UInt8)
-    /// A real pickle opcode that a TensorDataset pickle never needs, so it is refused.
+    /// A real pickle opcode that torch.save never emits (or one that could run code), so it is refused.
     case unsupportedOpcode(file: String, entry: String, offset: Int, opcode: UInt8, name: String)
     /// A GLOBAL outside the small allow-list (for example `os.system`); nothing is imported or run.
     case forbiddenGlobal(file: String, entry: String, offset: Int, global: String)
+    /// A pickle that would call or patch `global` (REDUCE, NEWOBJ with arguments,
+    /// INST, OBJ, BUILD on a global, ...): refused before any tensor is read.
+    case forbiddenCall(file: String, entry: String, offset: Int, global: String, reason: String)
+    /// The checkpoint pickle holds no module tree or state_dict of tensors.
+    case unexpectedCheckpoint(file: String, reason: String)
     /// An opcode needed more stack items (or a MARK) than there were.
     case stackUnderflow(file: String, entry: String, offset: Int, opcode: String)
     /// A memo GET of an index that was never PUT.
@@ -76,9 +81,13 @@ public enum TorchPickleError: Error, CustomStringConvertible, Equatable {
         case let .unknownOpcode(file, entry, offset, opcode):
             return "\(file): pickle '\(entry)' has unknown opcode \(hex8(opcode)) at byte \(offset)"
         case let .unsupportedOpcode(file, entry, offset, opcode, name):
-            return "\(file): pickle '\(entry)' uses opcode \(hex8(opcode)) \(name) at byte \(offset), which a TensorDataset never needs"
+            return "\(file): pickle '\(entry)' uses opcode \(hex8(opcode)) \(name) at byte \(offset), which a torch.save file never needs"
         case let .forbiddenGlobal(file, entry, offset, global):
             return "\(file): pickle '\(entry)' refers to global '\(global)' at byte \(offset), which is not on the allow-list"
+        case let .forbiddenCall(file, entry, offset, global, reason):
+            return "\(file): pickle '\(entry)' refused at byte \(offset): \(reason) (global '\(global)'); nothing was executed"
+        case let .unexpectedCheckpoint(file, reason):
+            return "\(file): not a model checkpoint: \(reason)"
         case let .stackUnderflow(file, entry, offset, opcode):
             return "\(file): pickle '\(entry)' stack underflow in \(opcode) at byte \(offset)"
         case let .memoMiss(file, entry, offset, index):

@@ -14,7 +14,7 @@ struct Verify: ParsableCommand {
     @Argument(help: "Fixture safetensors files.")
     var fixtures: [String] = []
 
-    @Option(name: .long, help: "Safetensors checkpoint to use instead of seeding from the fixture's metadata.")
+    @Option(name: .long, help: "Checkpoint (safetensors or .pt) to use instead of seeding from the fixture's metadata.")
     var weights: String?
 
     @Option(name: .long, help: "Relative tolerance.")
@@ -36,6 +36,7 @@ struct Verify: ParsableCommand {
         var reports: [VerificationReport] = []
         for url in urls {
             let report = try Verifier.verify(fixture: url, weights: checkpoint,
+                                             session: .init(threads: threading.threads ?? 1),
                                              tolerance: .init(relative: rtol, absolute: atol))
             reports.append(report)
             if !json { print(report.rendered()) }
@@ -101,10 +102,11 @@ struct Bench: ParsableCommand {
                                        parallelism: parallelism)
         if !skipVerify {
             for fixture in Verifier.defaultFixtures() {
-                let report = try Verifier.verify(fixture: fixture)
+                let report = try Verifier.verify(
+                    fixture: fixture, session: .init(threads: threads, parallelism: session.parallelism))
                 guard report.passed else {
                     print(report.rendered())
-                    throw ValidationError("accuracy check failed with OpenBLAS \(BLAS.coreName); refusing to time a wrong model")
+                    throw CommandFailure("accuracy check failed with OpenBLAS \(BLAS.coreName); refusing to time a wrong model")
                 }
             }
         }

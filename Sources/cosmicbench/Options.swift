@@ -1,10 +1,11 @@
 import ArgumentParser
 import AstroMAE
+import CosmicSupport
 import Foundation
 
 /// Where the model's weights come from: `--weights FILE` or the seeded generator.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Safetensors checkpoint with PyTorch state_dict names (default: seeded weights).")
+    @Option(name: .long, help: "Checkpoint: safetensors or a torch.save .pt (state_dict or whole model), PyTorch names (default: seeded weights).")
     var weights: String?
 
     @Option(name: .long, help: "Seed of the generated weights when no --weights is given.")
@@ -18,7 +19,7 @@ struct ModelOptions: ParsableArguments {
 
 /// OpenBLAS threading.
 struct ThreadOptions: ParsableArguments {
-    @Option(name: .long, help: "OpenBLAS threads (default: what OpenBLAS chose, usually one per core).")
+    @Option(name: .long, help: "OpenBLAS threads of the traced pass; the session check splits the batch over this many single-threaded workers, as ranks do (default: OpenBLAS's choice; session 1).")
     var threads: Int?
 
     func validate() throws {
@@ -30,9 +31,17 @@ struct ThreadOptions: ParsableArguments {
     }
 }
 
-/// Encodes a value as pretty JSON with sorted keys (stable output for diffs).
+/// Encodes a value as the project's JSON (stable output for diffs), without the final newline.
 func prettyJSON<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    String(try JSONFormat.string(value).dropLast())
+}
+
+/// A runtime failure (not a command-line mistake): printed as `Error: ...`
+/// without the usage text, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
 }

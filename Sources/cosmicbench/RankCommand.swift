@@ -2,7 +2,9 @@ import ArgumentParser
 import CAIWorkload
 import Foundation
 
-/// The child side of `RankLauncher`: one rank, one process.
+/// The child side of `RankLauncher`: one rank, one process. A missing or
+/// malformed job file is a runtime failure (exit 1, plain message), not a
+/// command-line mistake.
 struct Rank: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one rank from a job file (used internally by run and sweep).",
@@ -12,15 +14,6 @@ struct Rank: ParsableCommand {
     var job: String
 
     func run() throws {
-        let url = URL(fileURLWithPath: job)
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ValidationError("cannot read rank job \(job): \(error.localizedDescription)")
-        }
-        let decoded: RankJob
-        do { decoded = try JSONDecoder().decode(RankJob.self, from: data) } catch {
-            throw ValidationError("\(job) is not a rank job: \(error)")
-        }
-        _ = try RankWorker.run(decoded)
+        _ = try RankWorker.run(try RankJob.load(contentsOf: URL(fileURLWithPath: job)))
     }
 }

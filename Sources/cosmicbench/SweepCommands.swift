@@ -1,5 +1,7 @@
 import ArgumentParser
+import AstroMAE
 import CAIWorkload
+import CosmicSupport
 import Foundation
 import SweepKit
 
@@ -29,7 +31,7 @@ struct Sweep: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: "CAI file limits (full files), e.g. 4,8.")
     var fileLimits: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: "OpenBLAS threads per rank, e.g. 1,2 (1 vs 2 measures parallel efficiency).")
+    @Option(name: .long, parsing: .singleValue, help: "Threads per rank, e.g. 1,2: each rank splits its batch over that many workers, each with a single-threaded BLAS (1 vs 2 measures parallel efficiency).")
     var threads: [String] = []
 
     @Option(name: .long, parsing: .singleValue, help: "Lambda memory to model: auto or MB, e.g. auto,3008.")
@@ -113,7 +115,15 @@ struct Sweep: ParsableCommand {
                                     timeoutSeconds: sweep.timeoutSeconds)
         let runner = SweepRunner(spec: sweep, runner: ProcessRankRunner(launcher: launcher),
                                  verifier: FixtureVerifier(), partitions: provider)
-        runner.onEvent = progress.handle
+        let weightsDigest = try sweep.weights.map { try ModelWeights.load(contentsOf: URL(fileURLWithPath: $0)).sha256 } ?? nil
+        runner.environment = { EnvironmentInfo.collect(weightsSHA256: weightsDigest) }
+        let lines = isatty(1) == 0
+        runner.onEvent = { event in
+            progress.handle(event)
+            if lines, case let .configurationFinished(index, total, id, failure) = event {
+                print("[\(index)/\(total)] \(id): " + (failure.isEmpty ? "ok" : "FAILED RANKS: \(failure)"))
+            }
+        }
         let outcome: SweepOutcome
         do {
             outcome = try runner.run()
@@ -122,13 +132,14 @@ struct Sweep: ParsableCommand {
             throw error
         }
         progress.finish()
-        var message = "\(sweep.name): measured \(outcome.ran.count) configuration(s)"
-        if !outcome.skipped.isEmpty { message += ", \(outcome.skipped.count) already done" }
-        message += "; results in \(outcome.files.directory.path)"
-        print(message)
-        if !noReport {
+        print("\(sweep.name): \(outcome.summaryLine)")
+        if !noReport, FileManager.default.fileExists(atPath: outcome.files.summary.path) {
             try Report.generate(directory: outcome.files.directory)
             print("wrote \(outcome.files.report.path)")
+        }
+        if !outcome.failures.isEmpty {
+            throw CommandFailure("\(sweep.name): \(outcome.failures.count) configuration(s) had failed ranks: "
+                + outcome.failures.map { "\($0.id): \($0.reason)" }.joined(separator: "; "))
         }
     }
 }
@@ -159,7 +170,7 @@ struct Cost: ParsableCommand {
     @Option(name: .long, help: "Seconds per invocation.")
     var duration: Double
 
-    @Option(name: .long, help: "Memory per invocation: 2.8GB, 2.8 (GB) or 1782.9MB (MB / 1,024).")
+    @Option(name: .long, help: "Memory per invocation: 1769 (MB), 1782.9MB or 1.73GB (GB = 1,024 MB).")
     var memory: String
 
     @Option(name: .long, help: "Dollars per GB-second (default the paper's $0.00001667).")
@@ -211,6 +222,9 @@ struct Compare: ParsableCommand {
         let result = try SweepComparison.compare(base: URL(fileURLWithPath: base), new: URL(fileURLWithPath: new),
                                                  metrics: metrics)
         print(result.markdown, terminator: "")
+        if result.nothingCompared {
+            throw CommandFailure("nothing compared: \(base) and \(new) have no configuration with figures in common")
+        }
         if result.hasRegression { throw ExitCode(1) }
     }
 }

@@ -27,21 +27,46 @@ struct Data_: ParsableCommand {
         @Option(name: .long, help: "Generator seed.")
         var seed: UInt64 = 20_250_108
 
+        @Flag(name: .long, help: "Remove partition files of another dataset (size, seed, count) from --out first instead of refusing.")
+        var replace = false
+
+        /// Bad flag values are command-line mistakes (usage, exit 64); what
+        /// goes wrong while generating is a runtime failure (exit 1).
         func validate() throws {
             if files == nil, dataSize == nil { throw ValidationError("give --files N or --data-size SIZE") }
             if let files, files < 1 { throw ValidationError("--files must be at least 1, got \(files)") }
+            do { _ = try PartitionSize(parsing: partition) } catch { throw ValidationError("--partition: \(error)") }
+            if let dataSize {
+                do { _ = try DataSize(parsing: dataSize) } catch { throw ValidationError("--data-size: \(error)") }
+            }
         }
 
         func run() throws {
             let size = try PartitionSize(parsing: partition)
             let data = try dataSize.map { try DataSize(parsing: $0) }
             let progress = TerminalProgress(label: "files")
-            let urls = try generateDataset(partition: size, files: files, dataSize: data,
-                                           into: URL(fileURLWithPath: out), seed: seed, skipExisting: true) { done, total in
-                progress.update(done: done, total: total)
+            let report: DatasetGenerationReport
+            do {
+                report = try generateDataset(partition: size, files: files, dataSize: data, into: URL(fileURLWithPath: out),
+                                             seed: seed, replace: replace) { done, total in
+                    progress.update(done: done, total: total)
+                }
+            } catch let error as GeneratorError {
+                if case .conflictingFiles = error { throw CommandFailure("\(error)\n(pass --replace to remove them)") }
+                throw error
             }
             progress.finish()
-            print("\(urls.count) partition files of \(size.rawValue) in \(out)")
+            for name in report.staleTemporaryFiles { print("removed \(name), left by an interrupted run") }
+            if !report.removed.isEmpty { print("removed \(report.removed.count) old partition files: \(Self.list(report.removed))") }
+            print("\(report.urls.count) partition files of \(size.rawValue) in \(out): \(report.generated.count) generated, "
+                + "\(report.kept.count) already complete")
+            if !report.extra.isEmpty {
+                print("also there: \(report.extra.count) further files of the same dataset (\(Self.list(report.extra)))")
+            }
+        }
+
+        static func list(_ names: [String]) -> String {
+            names.count <= 6 ? names.joined(separator: ", ") : names.prefix(3).joined(separator: ", ") + ", ..., " + names.last!
         }
     }
 }
@@ -51,7 +76,9 @@ struct Run: ParsableCommand {
         abstract: "Run a CAI payload: initializer, one process per rank, summarizer.",
         discussion: """
             Reads data from ROOT/<data_bucket>/<data_prefix>/ and writes payload.json, {rank}.json and \
-            combined_data.json to ROOT/<bucket>/<result_path>/. In {rank}.json, CAI's "total_cpu_time (seconds)" \
+            combined_data.json to ROOT/<bucket>/<result_path>/. Every check (names, partitions, weights, result \
+            folder) runs before the first write; a result folder that already holds files is refused unless \
+            --replace, which empties it right before the first write. In {rank}.json, CAI's "total_cpu_time (seconds)" \
             holds the measured inference wall time and "total_cpu_memory (MB)" the rank's peak RSS (VmHWM, MiB); \
             every figure is also written under an explicit key (inference_seconds, peak_rss_mb, ...).
             """)
@@ -74,6 +101,9 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Write {rank}.predictions.csv (file,index,redshift,prediction).")
     var savePredictions = false
 
+    @Flag(name: .long, help: "Remove what an earlier run left in the result folder (after every check passed) instead of refusing.")
+    var replace = false
+
     @OptionGroup var model: ModelOptions
 
     func validate() throws {
@@ -87,10 +117,17 @@ struct Run: ParsableCommand {
         let options = Pipeline.Options(
             root: URL(fileURLWithPath: root), threads: threads, concurrency: jobs, timeoutSeconds: timeout,
             savePredictions: savePredictions,
-            weightsPath: model.weights.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, seed: model.seed)
+            weightsPath: model.weights.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, seed: model.seed,
+            replace: replace)
         let progress = TerminalProgress(label: "ranks")
-        let (results, summary) = try Pipeline.run(payload: parsed, options: options) { done, total in
-            progress.update(done: done, total: total)
+        let results: [RankResult], summary: PipelineSummary
+        do {
+            (results, summary) = try Pipeline.run(payload: parsed, options: options) { done, total in
+                progress.update(done: done, total: total)
+            }
+        } catch let error as PipelineError {
+            if case .resultDirectoryNotEmpty = error { throw CommandFailure("\(error) (pass --replace to remove it)") }
+            throw error
         }
         progress.finish()
         for result in results where result.status == .failed || result.status == .timeout {

@@ -55,8 +55,8 @@ final class DataMapTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("datamap-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let payload = try Payload(data: Data("""
-        {"bucket": "b", "file_limit": "3", "batch_size": 64, "result_path": "Result/x",
-         "data_bucket": "d", "data_prefix": "25MB", "world_size": 2}
+        {"bucket": "bkt", "file_limit": "3", "batch_size": 64, "result_path": "Result/x",
+         "data_bucket": "data", "data_prefix": "25MB", "world_size": 2}
         """.utf8), path: "p.json")
         let map = try DataMap(files: names(4), fileLimit: payload.fileLimit, worldSize: payload.worldSize, prefix: "25MB")
         let url = try map.writePayload(payload, into: dir)

@@ -115,8 +115,11 @@ final class PartitionTests: XCTestCase {
         let corrupt = dir.appendingPathComponent("5.safetensors")
         try Data("not a safetensors file".utf8).write(to: corrupt)
         XCTAssertThrowsError(try Partition.open(corrupt)) { error in
-            guard case let .unreadable(path, _)? = error as? PartitionError else { return XCTFail("\(error)") }
+            guard case let .unreadable(path, reason)? = error as? PartitionError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, corrupt.path)
+            // A text file is named as such, not as an absurd header length.
+            XCTAssertTrue(reason.hasSuffix("not a safetensors file: it starts with text \"not a safetensors file\""), reason)
+            XCTAssertFalse(reason.contains("header length"), reason)
         }
         let missing = dir.appendingPathComponent("6.pt")
         XCTAssertThrowsError(try Partition.open(missing)) { error in

@@ -113,7 +113,7 @@ final class PayloadTests: XCTestCase {
         assertError("[1, 2]", contains: ["JSON object", "[1,2]"])
         assertError("", contains: ["not valid JSON"])
         XCTAssertThrowsError(try Payload(contentsOf: URL(fileURLWithPath: "/nonexistent/payload.json"))) { error in
-            XCTAssertTrue("\(error)".contains("/nonexistent/payload.json"))
+            XCTAssertEqual("\(error)", "cannot read payload /nonexistent/payload.json: no such file or directory")
         }
     }
 
@@ -131,10 +131,51 @@ final class PayloadTests: XCTestCase {
     }
 
     func testTypedInitRoundTrips() throws {
-        let payload = Payload(bucket: "b", fileLimit: 5, batchSize: 32, resultPath: "out", dataBucket: "data",
+        let payload = Payload(bucket: "bkt", fileLimit: 5, batchSize: 32, resultPath: "out", dataBucket: "data",
                               dataPrefix: "25MB", worldSize: 8)
         let reparsed = try Payload(data: payload.encoded(), path: "<memory>")
         XCTAssertEqual(reparsed, payload)
         XCTAssertEqual(reparsed.worldSize, 8)
+    }
+
+    /// Every problem of a payload is reported in one error, each with its
+    /// "did you mean"; before, only the first was, so fixing a file took
+    /// one run per mistake.
+    func testReportsEveryProblemAtOnce() throws {
+        let text = """
+        {"bucket": "Results", "file limit": 3, "batch_size": "many", "result_path": "../out",
+         "data_bucket": "cosmicai-data", "data_prefx": "100MB", "script": 7}
+        """
+        XCTAssertThrowsError(try parse(text)) { error in
+            guard let error = error as? PayloadError, case let .several(errorPath, problems) = error else {
+                return XCTFail("wrong error \(error)")
+            }
+            XCTAssertEqual(errorPath, path)
+            XCTAssertEqual(problems, [
+                .unknownKey(path: path, key: "data_prefx", suggestion: "data_prefix"),
+                .unknownKey(path: path, key: "file limit", suggestion: "file_limit"),
+                .missingKey(path: path, key: "file_limit"),
+                .missingKey(path: path, key: "data_prefix"),
+                .invalidLocation(path: path, key: "bucket", value: "Results",
+                                 reason: "a bucket name may only hold lowercase letters, digits, dots and hyphens"),
+                .invalidLocation(path: path, key: "result_path", value: "../out",
+                                 reason: "\"..\" folders are not allowed (the path must stay inside its bucket)"),
+                .wrongType(path: path, key: "batch_size", expected: "an integer (number or numeric string)", value: "\"many\""),
+                .wrongType(path: path, key: "script", expected: "a string", value: "7"),
+            ])
+            let message = error.description
+            XCTAssertTrue(message.hasPrefix("payload \(path) has 8 problems:\n"), message)
+            for part in ["did you mean \"data_prefix\"", "did you mean \"file_limit\"", "missing required key \"file_limit\"",
+                         "key \"bucket\" = \"Results\"", "key \"result_path\" = \"../out\"", "key \"batch_size\" must be",
+                         "key \"script\" must be a string"] {
+                XCTAssertTrue(message.contains(part), "\(part) not in \(message)")
+            }
+            XCTAssertEqual(message.split(separator: "\n").count, 9)
+        }
+        // A single problem keeps its own case and one-line message.
+        assertError(variant("batch_size", "0"), contains: ["payload \(path): key \"batch_size\""])
+        XCTAssertThrowsError(try parse(variant("batch_size", "0"))) { error in
+            XCTAssertEqual((error as? PayloadError)?.problems.count, 1)
+        }
     }
 }

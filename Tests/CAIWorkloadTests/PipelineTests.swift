@@ -139,4 +139,47 @@ final class PipelineTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("absent"), "\(error)")
         }
     }
+
+    /// A second run into the same folder is refused; with `replace` nothing
+    /// of the first (rank 1's JSON, log, job file) survives beside the new
+    /// `combined_data.json`.
+    func testSecondRunRefusedOrReplacesTheOldResults() throws {
+        _ = try makeData(files: 2, samples: 3)
+        let two = Payload(bucket: "results", fileLimit: 2, batchSize: 4, resultPath: "again",
+                          dataBucket: "data", dataPrefix: "tiny")
+        _ = try Pipeline.run(payload: two, options: try options())
+        let out = root.appendingPathComponent("results/again")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("1.json").path))
+        let one = Payload(bucket: "results", fileLimit: 1, batchSize: 4, resultPath: "again",
+                          dataBucket: "data", dataPrefix: "tiny")
+        XCTAssertThrowsError(try Pipeline.run(payload: one, options: try options())) { error in
+            guard case .resultDirectoryNotEmpty(let path, _)? = error as? PipelineError else {
+                return XCTFail("wrong error \(error)")
+            }
+            XCTAssertEqual(path, out.path)
+        }
+        var replacing = try options()
+        replacing.replace = true
+        let (results, _) = try Pipeline.run(payload: one, options: replacing)
+        XCTAssertEqual(results.count, 1)
+        let left = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { !$0.hasPrefix(".0.") }.sorted()
+        XCTAssertEqual(left, ["0.json", "0.predictions.csv", "0.stderr.log", "combined_data.json", "payload.json"])
+    }
+
+    /// A runtime failure of `cosmicbench rank` (a missing job file) is a plain
+    /// error with exit status 1, not a usage error (exit 64 with help text).
+    func testRankCommandRuntimeFailureIsPlain() throws {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = ["rank", "/nonexistent/job.json"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = Pipe()
+        try process.run()
+        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1, output)
+        XCTAssertTrue(output.contains("cannot read rank job /nonexistent/job.json: no such file or directory"), output)
+        XCTAssertFalse(output.contains("Usage"), output)
+    }
 }

@@ -40,7 +40,7 @@ final class SyntheticGalaxiesTests: XCTestCase {
         let size = try DataSize(parsing: "0.03GB")
         var reports: [(Int, Int)] = []
         let urls = try generateDataset(partition: .mb25, dataSize: size, into: dir.appendingPathComponent("25MB"),
-                                       seed: 5, skipExisting: false) { reports.append(($0, $1)) }
+                                       seed: 5) { reports.append(($0, $1)) }.urls
         XCTAssertEqual(urls.map(\.lastPathComponent), ["1.safetensors", "2.safetensors"])
         XCTAssertEqual(reports.map(\.0), [1, 2])
         XCTAssertEqual(reports.map(\.1), [2, 2])
@@ -96,18 +96,20 @@ final class SyntheticGalaxiesTests: XCTestCase {
 
     func testDatasetSplitAndSkipExisting() throws {
         let target = dir.appendingPathComponent("files")
-        let urls = try generateDataset(partition: .mb25, files: 2, into: target, seed: 1, skipExisting: true)
+        let first = try generateDataset(partition: .mb25, files: 2, into: target, seed: 1)
+        let urls = first.urls
         XCTAssertEqual(urls.count, 2)
+        XCTAssertEqual(first.generated, ["1.safetensors", "2.safetensors"])
         XCTAssertEqual(try SafeTensorsFile(contentsOf: urls[1]).info("redshift").shape, [1278])
-        // A file that is already complete is kept (not rewritten); a wrong one is replaced.
+        // A file that is already complete is kept (not rewritten).
         let generator = PartitionGenerator(partition: .mb25, seed: 1)
         XCTAssertTrue(generator.isComplete(fileIndex: 1, sampleCount: 1278, at: urls[0]))
         XCTAssertFalse(PartitionGenerator(partition: .mb25, seed: 2).isComplete(fileIndex: 1, sampleCount: 1278, at: urls[0]))
-        try Data("junk".utf8).write(to: urls[1])
         let inode = try FileManager.default.attributesOfItem(atPath: urls[0].path)[.systemFileNumber] as? Int
-        _ = try generateDataset(partition: .mb25, files: 2, into: target, seed: 1, skipExisting: true)
+        let again = try generateDataset(partition: .mb25, files: 2, into: target, seed: 1)
+        XCTAssertEqual(again.kept, ["1.safetensors", "2.safetensors"])
+        XCTAssertEqual(again.generated, [])
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: urls[0].path)[.systemFileNumber] as? Int, inode)
-        XCTAssertTrue(generator.isComplete(fileIndex: 2, sampleCount: 1278, at: urls[1]))
     }
 
     func testInvalidRequests() throws {

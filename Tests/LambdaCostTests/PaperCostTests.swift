@@ -40,11 +40,11 @@ final class PaperCostTests: XCTestCase {
     ]
 
     static let seed000Rows: [Row] = [
-        Row(label: "seed 000 a", requests: 10018, durationSeconds: 2.64, memory: "1.4",
+        Row(label: "seed 000 a", requests: 10018, durationSeconds: 2.64, memory: "1.4GB",
             printed: 0.62, printedDecimals: 2, exact: 0.6171100342176),
-        Row(label: "seed 000 b", requests: 5008, durationSeconds: 2.86, memory: "1.8",
+        Row(label: "seed 000 b", requests: 5008, durationSeconds: 2.86, memory: "1.8GB",
             printed: 0.43, printedDecimals: 2, exact: 0.4296872593728),
-        Row(label: "seed 000 c", requests: 3327, durationSeconds: 1.87, memory: "1.9",
+        Row(label: "seed 000 c", requests: 3327, durationSeconds: 1.87, memory: "1.9GB",
             printed: 0.20, printedDecimals: 2, exact: 0.19701424402770001),
     ]
 
@@ -102,13 +102,16 @@ final class PaperCostTests: XCTestCase {
         XCTAssertEqual(simpleCost(requests: 2, durationSeconds: 3, memoryGB: 0.5), 3 * 0.0000166667, accuracy: 1e-15)
     }
 
+    /// The users wrote GB; a bare number is MB by the one unit rule, so
+    /// their "1.4" is written "1.4GB" above.
     func testParseMemoryUnits() throws {
         XCTAssertEqual(try parseMemory("2.8GB"), 2.8)
-        XCTAssertEqual(try parseMemory("2.8"), 2.8)
         XCTAssertEqual(try parseMemory("2.8 gb"), 2.8)
-        XCTAssertEqual(try parseMemory(" 7 "), 7)
+        XCTAssertEqual(try parseMemory(" 7GB "), 7)
         XCTAssertEqual(try parseMemory("1782.9MB"), 1782.9 / 1024, accuracy: 1e-15)
+        XCTAssertEqual(try parseMemory("1782.9"), 1782.9 / 1024, accuracy: 1e-15)
         XCTAssertEqual(try parseMemory("1024 mb"), 1)
+        XCTAssertEqual(try parseMemory("1024"), 1)
         XCTAssertEqual(try parseMemory(".5GB"), 0.5)
     }
 

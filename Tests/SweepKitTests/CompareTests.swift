@@ -6,7 +6,7 @@ final class CompareTests: XCTestCase {
         var ids = ["25MB-b512-1GB-t1"]
         if let extra { ids.append(extra) }
         return ids.map { id in
-            SummaryRow([
+            summaryRow([
                 "config_id": id, "status": "ok", "measured_inference_median_s": NumberFormat.fixed(time, 6),
                 "measured_rank_samples_per_s": NumberFormat.fixed(rate, 3),
                 "measured_peak_rss_mb": NumberFormat.fixed(rss, 3),

@@ -6,7 +6,7 @@ final class CostTests: XCTestCase {
     /// The CAI paper's table, published to cents.
     func testPaperTable() throws {
         let cases: [(Int, Double, String, Double)] = [
-            (517, 6.55, "2.8GB", 0.16), (259, 11.8, "4.0GB", 0.20), (173, 17.6, "5.9", 0.30), (130, 25, "7.0GB", 0.38),
+            (517, 6.55, "2.8GB", 0.16), (259, 11.8, "4.0GB", 0.20), (173, 17.6, "5.9GB", 0.30), (130, 25, "7.0GB", 0.38),
             (10018, 2.64, "1.4GB", 0.62), (5008, 2.86, "1.8GB", 0.43), (3327, 1.87, "1.9GB", 0.20),
         ]
         for (requests, duration, memory, dollars) in cases {

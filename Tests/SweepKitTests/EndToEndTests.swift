@@ -69,4 +69,51 @@ final class EndToEndTests: XCTestCase {
         let cost = try run(binary, ["cost", "--requests", "517", "--duration", "6.55", "--memory", "2.8GB"], in: root)
         XCTAssertTrue(cost.contains("= $0.158"), cost)
     }
+
+    /// A sweep whose ranks time out exits non-zero, says what failed and
+    /// why, and its tables call the configuration failed.
+    func testTimedOutSweepFails() throws {
+        let binary = try binary()
+        let root = try makeTemporaryDirectory(self)
+        let spec = root.appendingPathComponent("timeout.toml")
+        try """
+            name = "timeout"
+            partitions = ["25MB"]
+            batch_sizes = [128]
+            data_sizes = ["0.001GB"]
+            repetitions = 1
+            warmup = 0
+            out = "\(root.appendingPathComponent("results/timeout").path)"
+            cache = "\(root.appendingPathComponent("cache").path)"
+            """.write(to: spec, atomically: true, encoding: .utf8)
+        let repository = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let output = try run(binary, ["sweep", spec.path, "--timeout", "0.001"], in: repository, expect: 1)
+        XCTAssertTrue(output.contains("1 configuration(s) had failed ranks"), output)
+        XCTAssertTrue(output.contains("timeout"), output)
+        let tables = try String(contentsOf: root.appendingPathComponent("results/timeout/tables.md"), encoding: .utf8)
+        XCTAssertTrue(tables.contains("Failed configurations"), tables)
+    }
+
+    /// `compare` with nothing in common is an error, not "no regression".
+    func testCompareWithNothingInCommonFails() throws {
+        let binary = try binary()
+        let root = try makeTemporaryDirectory(self)
+        for (name, id) in [("a", "25MB-b512-1GB-t1"), ("b", "50MB-b512-1GB-t1")] {
+            let directory = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try SummaryRow.table([summaryRow(["config_id": id])]).write(to: directory.appendingPathComponent("summary.csv"))
+        }
+        let output = try run(binary, ["compare", root.appendingPathComponent("a").path,
+                                      root.appendingPathComponent("b").path], in: root, expect: 1)
+        XCTAssertTrue(output.contains("nothing compared"), output)
+    }
+
+    /// `--version` names the commit the binary was built from.
+    func testVersionNamesTheBuiltCommit() throws {
+        let output = try run(try binary(), ["--version"], in: URL(fileURLWithPath: NSTemporaryDirectory()))
+        XCTAssertTrue(output.hasPrefix("cosmicbench "), output)
+        XCTAssertTrue(output.contains("(commit "), output)
+        XCTAssertFalse(output.contains("commit unknown"), output)
+    }
 }

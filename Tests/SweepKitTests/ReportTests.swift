@@ -9,7 +9,7 @@ final class ReportTests: XCTestCase {
         func row(_ id: String, _ partition: String, _ batch: Int, _ size: String, _ gb: String, _ world: Int,
                  _ duration: String, _ memoryMB: Int, _ memoryGB: String, _ simple: String, _ total: String,
                  _ makespan: String, _ median: String, _ rate: String) -> SummaryRow {
-            SummaryRow([
+            summaryRow([
                 "config_id": id, "status": "ok", "source": "measured ranks + modelled fleet", "partition": partition,
                 "partition_mb": String(partition.dropLast(2)), "batch_size": String(batch), "data_size": size,
                 "data_size_gb": gb, "file_limit": String(world), "world_size": String(world), "threads": "1",

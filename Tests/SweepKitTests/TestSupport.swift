@@ -101,3 +101,31 @@ final class FakeSweep {
 }
 
 struct InterruptForTest: Error {}
+
+/// A summary row from CSV cells, as `summary.csv` would hold them; columns
+/// not given get neutral values (an ok, one-run configuration).
+func summaryRow(_ cells: [String: String]) -> SummaryRow {
+    var all: [String: String] = [
+        "config_id": "25MB-b512-1GB-t1", "status": "ok", "failure": "", "source": "measured ranks + modelled fleet",
+        "partition": "25MB", "partition_mb": "25", "batch_size": "512", "data_size": "", "file_limit": "1",
+        "world_size": "1", "threads": "1", "total_samples": "0", "samples_per_full_file": "1278",
+        "remainder_samples": "0", "repetitions": "1", "measured_ranks": "1", "measured_runs": "1",
+        "measured_failed_runs": "0", "measured_stat_basis": "full file", "measured_stat_runs": "1",
+        "measured_remainder_runs": "0", "measured_blas_core": "", "verification": "",
+    ]
+    for (key, value) in cells { all[key] = value }
+    let columns = Array(all.keys).sorted()
+    let table = CSVTable(columns: columns, rows: [columns.map { all[$0]! }])
+    return try! CSVRecordCoder.records(SummaryRow.self, from: table, path: "test").first!
+}
+
+extension SummaryRow {
+    /// The cell `summary.csv` holds for `column` (tests compare against file text).
+    subscript(column: String) -> String {
+        let table = try! SummaryRow.table([self])
+        guard let index = table.index(of: column) else { return "<no column \(column)>" }
+        return table.rows[0][index]
+    }
+
+    func number(_ column: String) -> Double? { NumberFormat.parse(self[column]) }
+}

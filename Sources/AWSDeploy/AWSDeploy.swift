@@ -1,2 +1,0 @@
-/// Placeholder: the CloudFormation template builder lands here.
-enum AWSDeployPlaceholder {}

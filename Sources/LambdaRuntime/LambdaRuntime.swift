@@ -1,2 +1,0 @@
-/// Placeholder: the Lambda Runtime API loop lands here.
-enum LambdaRuntimePlaceholder {}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import LambdaRuntime
-
-final class LambdaRuntimePlaceholderTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertEqual(1 + 1, 2) }
-}
