@@ -21,6 +21,8 @@ public final class AstroMAEModel: @unchecked Sendable {
     let head: RedshiftHead
     /// Where the weights came from.
     public let weightsSource: String
+    /// SHA-256 of the weights file, nil for seeded weights.
+    public let weightsSHA256: String?
 
     public init(weights: ModelWeights) {
         patchEmbed = PatchEmbedding(weights)
@@ -30,6 +32,7 @@ public final class AstroMAEModel: @unchecked Sendable {
         magnitude = MagnitudeMLP(weights)
         head = RedshiftHead(weights)
         weightsSource = weights.source
+        weightsSHA256 = weights.sha256
     }
 
     /// Predicts one redshift per sample.

@@ -238,8 +238,7 @@ public struct Payload: Equatable, Sendable {
     }
 
     static func encode(_ object: [String: JSONValue]) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONFormat.encoder
         // Encoding a tree of strings, numbers and arrays cannot fail.
         var data = (try? encoder.encode(object)) ?? Data("{}".utf8)
         data.append(0x0A)

@@ -47,6 +47,8 @@ public struct RankResult: Codable, Equatable, Sendable {
     public var threads: Int
     public var blasThreads: Int
     public var weights: String
+    /// SHA-256 of the weights file, nil for seeded weights.
+    public var weightsSHA256: String?
     public var accuracy: AccuracyMetrics?
 
     public enum Status: String, Codable, Sendable { case ok, failed, timeout, idle }
@@ -63,7 +65,8 @@ public struct RankResult: Codable, Equatable, Sendable {
         case modelLoadSeconds = "model_load_seconds", dataLoadSeconds = "data_load_seconds"
         case inferenceSeconds = "inference_seconds", processSeconds = "process_seconds"
         case cpuSeconds = "cpu_seconds", peakRSSMB = "peak_rss_mb", bytesRead = "bytes_read"
-        case blasCore = "blas_core", threads, blasThreads = "blas_threads", weights, accuracy
+        case blasCore = "blas_core", threads, blasThreads = "blas_threads", weights
+        case weightsSHA256 = "weights_sha256", accuracy
     }
 
     /// A rank that did not finish: every measured figure is zero and the
@@ -78,6 +81,6 @@ public struct RankResult: Codable, Equatable, Sendable {
             rank: rank, worldSize: worldSize, status: status, exitStatus: exitStatus, stderrTail: stderrTail,
             files: files, samples: 0, modelLoadSeconds: 0, dataLoadSeconds: 0, inferenceSeconds: 0,
             processSeconds: processSeconds, cpuSeconds: 0, peakRSSMB: 0, bytesRead: 0, blasCore: "", threads: 0, blasThreads: 0,
-            weights: "", accuracy: nil)
+            weights: "", weightsSHA256: nil, accuracy: nil)
     }
 }

@@ -16,6 +16,7 @@ public enum RankWorker {
         let weights = try job.weightsPath.map { try ModelWeights.load(contentsOf: URL(fileURLWithPath: $0)) }
             ?? ModelWeights.seeded(job.seed)
         let weightsSource = weights.source
+        let weightsDigest = weights.sha256
         let model = AstroMAEModel(weights: weights)
         let session = InferenceSession(model: model, microBatch: min(job.batchSize, job.microBatch),
                                        threads: job.threads, parallelism: job.parallelism)
@@ -77,7 +78,7 @@ public enum RankWorker {
             samples: samples, modelLoadSeconds: modelLoaded - start, dataLoadSeconds: dataLoaded - modelLoaded,
             inferenceSeconds: inference, processSeconds: MonotonicClock.now() - start,
             cpuSeconds: ProcessStats.cpuSeconds(), peakRSSMB: peak, bytesRead: bytes,
-            blasCore: BLAS.coreName, threads: job.threads, blasThreads: BLAS.threads, weights: weightsSource, accuracy: accuracy)
+            blasCore: BLAS.coreName, threads: job.threads, blasThreads: BLAS.threads, weights: weightsSource, weightsSHA256: weightsDigest, accuracy: accuracy)
         try AtomicFile.write(try RankResult.encoder.encode(result), to: job.resultURL)
         return result
     }
@@ -97,11 +98,7 @@ public enum RankWorker {
 
 extension RankResult {
     /// Stable JSON: pretty, sorted keys.
-    public static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
+    public static var encoder: JSONEncoder { JSONFormat.encoder }
 }
 
 /// Gives memory-mapped input pages back to the kernel once a batch is done.

@@ -55,7 +55,8 @@ public enum Report {
             md += "| OpenBLAS | \(e.openBLASCore), default \(e.openBLASThreads) thread(s); \(e.openBLASConfig) |\n"
             md += "| Swift | \(e.swiftVersion) |\n"
             md += "| OS | \(e.os) |\n"
-            md += "| Commit | \(e.gitCommit) (built into \(e.binaryVersion)) |\n"
+            md += "| Commit | \(e.gitCommit) |\n"
+            md += "| Binary | \(e.binaryVersion) |\n"
             md += "| Date | \(e.date) |\n\n"
         } else {
             md += "No environment.json in this directory.\n\n"

@@ -114,7 +114,7 @@ struct Bench: ParsableCommand {
                                              measureRoofline: !noRoofline)
         if json {
             let timings = stages ? StageTiming.measure(model: session.model, count: session.microBatch) : nil
-            print(try prettyJSON(BenchRecord(result: result, stages: timings, environment: .collect())))
+            print(try prettyJSON(BenchRecord(result: result, stages: timings, environment: .collect(weightsSHA256: session.model.weightsSHA256))))
         } else {
             print(String(format: "%.1f samples/s  %.1f GFLOP/s  batch %d (passes of %d)  %d thread(s) %@  OpenBLAS %@ × %d  peak RSS %.0f MB  (median of %d batches, %.3f s each)",
                          result.samplesPerSecond, result.gflops, result.batch, result.microBatch, result.threads,

@@ -146,8 +146,10 @@ final class SummarizerTests: XCTestCase {
         let table = try SummaryRow.table(rows)
         for (column, cell) in zip(table.columns, table.rows[0]) {
             if cell.isEmpty {
-                XCTAssertNil(decoded[0][column], column)
-            } else if let number = decoded[0][column] as? NSNumber, !(decoded[0][column] is Bool) {
+                XCTAssertTrue(decoded[0][column] == nil || decoded[0][column] as? String == "", column)
+            } else if cell == "true" || cell == "false" {
+                XCTAssertEqual(decoded[0][column] as? Bool, cell == "true", column)
+            } else if let number = decoded[0][column] as? NSNumber {
                 XCTAssertEqual(number.doubleValue, Double(cell)!, accuracy: 1e-12, column)
             } else {
                 XCTAssertEqual("\(decoded[0][column]!)", cell, column)
