@@ -138,6 +138,11 @@ callgrind_count() {
     local bin
     bin="$(swift build -c release --show-bin-path)/AstroMAEInstructionCount"
     "$bin" --write-weights "$WORK/weights.safetensors" || return 1
+    # valgrind 3.19 cannot read the DWARF 5 debug info some linked C code
+    # (BoringSSL, via swift-crypto) carries; count on a copy without debug
+    # info (the symbol table, which --toggle-collect needs, stays).
+    strip --strip-debug -o "$WORK/AstroMAEInstructionCount" "$bin" || return 1
+    bin="$WORK/AstroMAEInstructionCount"
     rm -f "$WORK/callgrind.out"
     # OpenBLAS would pick its kernel from the CPU valgrind emulates; pin it
     # so the count does not depend on that choice.
