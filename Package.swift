@@ -85,6 +85,10 @@ let package = Package(
         .target(name: "AWSDeploy"),
         .target(name: "CAIWorkload", dependencies: ["AstroMAE", "SafeTensors", "TorchPickle", "CBLAS", "CosmicSupport"]),
         .target(
+            name: "CAIWorkloadAWS",
+            dependencies: ["CAIWorkload", "AstroMAE", "CosmicSupport", "AWSClient", "LambdaRuntime", "AWSDeploy"]
+        ),
+        .target(
             name: "SweepKit",
             dependencies: [
                 "CAIWorkload", "LambdaCost", "AstroMAE", "CosmicSupport", "BuildInfo",
@@ -95,7 +99,8 @@ let package = Package(
         .executableTarget(
             name: "cosmicbench",
             dependencies: [
-                "AstroMAE", "CAIWorkload", "LambdaCost", "SweepKit", "SafeTensors", "CosmicSupport", "AWSDeploy", "BuildInfo",
+                "AstroMAE", "CAIWorkload", "CAIWorkloadAWS", "LambdaRuntime", "LambdaCost", "SweepKit", "SafeTensors",
+                "CosmicSupport", "AWSDeploy", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -120,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "CAIWorkloadBenchmarks",
             dependencies: [
-                "AstroMAE", "CAIWorkload", "TorchPickle",
+                "AstroMAE", "CAIWorkload", "CosmicSupport", "TorchPickle",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/CAIWorkloadBenchmarks",

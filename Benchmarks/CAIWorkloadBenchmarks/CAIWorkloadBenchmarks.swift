@@ -1,6 +1,7 @@
 import AstroMAE
 import Benchmark
 import CAIWorkload
+import CosmicSupport
 import Foundation
 import TorchPickle
 
@@ -108,7 +109,8 @@ func registerRankBenchmarks() {
     Benchmark("rank_end_to_end_\(rankSamples)", configuration: configuration) { (benchmark: Benchmark, job: RankJob) in
         do {
             try GateConfiguration.measure(benchmark, rate) {
-                let result = try RankWorker.run(job)
+                let storage = LocalStorage(root: scratch.value!.url)
+                let result = try RankWorker.run(job, storage: storage, host: .init(runtime: "local", started: MonotonicClock.now()))
                 precondition(result.samples == rankSamples)
             }
         } catch {
@@ -117,12 +119,10 @@ func registerRankBenchmarks() {
     } setup: {
         let dir = try ScratchDirectory("rank")
         scratch.value = dir
-        let file = dir.url.appendingPathComponent("1.safetensors")
+        let file = dir.url.appendingPathComponent("data/1.safetensors")
         try PartitionGenerator(partition: .mb25, seed: 20_250_108).generateFile(index: 1, sampleCount: rankSamples, to: file)
-        let out = dir.url.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        return RankJob(rank: 0, worldSize: 1, files: [file.path], batchSize: 128, resultDirectory: out.path,
-                       resultPath: "bench/", threads: 1)
+        return RankJob(rank: 0, worldSize: 1, dataBucket: "data", dataKeys: ["1.safetensors"], resultBucket: "out",
+                       resultPath: "bench", batchSize: 128, threads: 1)
     } teardown: {
         scratch.value?.remove()
     }

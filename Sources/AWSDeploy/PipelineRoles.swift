@@ -85,9 +85,12 @@ public enum PipelineRoles {
         let statements: [PolicyStatement]
         switch handler {
         case .initialize:
-            // Lists the partition files under the payload's data_prefix and
-            // writes payload.json (with the data_map) beside the results.
+            // Lists the partition files under the payload's data_prefix,
+            // checks each assigned one is readable (HEAD, which needs
+            // GetObject) before the Map fans out, and writes payload.json
+            // (with the data_map) beside the results.
             statements = [logs, listBucket(sid: "ListData", bucket: ParameterName.dataBucket, prefix: ParameterName.dataPrefix),
+                          PolicyStatement(sid: "CheckData", actions: ["s3:GetObject"], resources: [dataObjects]),
                           writeResults]
         case .rank:
             statements = [logs, PolicyStatement(sid: "ReadData", actions: ["s3:GetObject"], resources: [dataObjects]),

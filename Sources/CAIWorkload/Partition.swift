@@ -56,7 +56,10 @@ public enum PartitionError: Error, CustomStringConvertible, Equatable {
 /// reference for as long as they are read (ARC may release an object after
 /// its last use, so wrap pointer-only code in `withExtendedLifetime`).
 public final class Partition: @unchecked Sendable {
-    public let url: URL
+    /// Where it was read from: a file path, or `s3://bucket/key`; used in errors.
+    public let source: String
+    /// The object's own name, e.g. `10.pt` (predictions name their file by it).
+    public var name: String { String(source.split(separator: "/").last ?? Substring(source)) }
     public let format: PartitionFormat
     /// Samples in the file.
     public let count: Int
@@ -80,10 +83,10 @@ public final class Partition: @unchecked Sendable {
     private let backing: Any?
     private let owned: [UnsafeMutableRawPointer]
 
-    private init(url: URL, format: PartitionFormat, count: Int, images: UnsafeBufferPointer<Float>,
+    private init(source: String, format: PartitionFormat, count: Int, images: UnsafeBufferPointer<Float>,
                  magnitudes: UnsafeBufferPointer<Double>, redshift: UnsafeBufferPointer<Float>?,
                  isZeroCopy: Bool, imagesAreFileMapped: Bool, backing: Any?, owned: [UnsafeMutableRawPointer]) {
-        self.url = url
+        self.source = source
         self.format = format
         self.count = count
         self.images = images
@@ -100,12 +103,38 @@ public final class Partition: @unchecked Sendable {
     }
 
     /// Opens `<n>.safetensors` or `<n>.pt`, choosing the reader by extension.
+    /// Files are memory-mapped, never read whole.
     public static func open(_ url: URL) throws -> Partition {
-        switch url.pathExtension.lowercased() {
-        case PartitionFormat.safetensors.rawValue: return try openSafeTensors(url)
-        case PartitionFormat.pt.rawValue: return try openTorch(url)
-        default: throw PartitionError.unsupportedFormat(path: url.path, fileExtension: url.pathExtension)
+        let path = url.path
+        switch try format(of: path) {
+        case .safetensors:
+            return try openSafeTensors(path) { try SafeTensorsFile(contentsOf: url) }
+        case .pt:
+            return try openTorch(path) { try TorchArchive.loadTensorDataset(at: url) }
         }
+    }
+
+    /// Opens a partition already in memory (a downloaded object) without
+    /// copying it; `owner` keeps `bytes` valid and is held by the partition.
+    /// `source` (e.g. `s3://bucket/3.pt`) names it in errors and its
+    /// extension chooses the reader.
+    public static func open(bytes: UnsafeRawBufferPointer, owner: AnyObject, source: String) throws -> Partition {
+        switch try format(of: source) {
+        case .safetensors:
+            return try openSafeTensors(source) { try SafeTensorsFile(borrowing: bytes, owner: owner, path: source) }
+        case .pt:
+            return try openTorch(source) {
+                try TorchArchive.loadTensorDataset(borrowing: bytes, owner: owner, name: source)
+            }
+        }
+    }
+
+    private static func format(of path: String) throws -> PartitionFormat {
+        let fileExtension = URL(fileURLWithPath: path).pathExtension
+        guard let format = PartitionFormat(rawValue: fileExtension.lowercased()) else {
+            throw PartitionError.unsupportedFormat(path: path, fileExtension: fileExtension)
+        }
+        return format
     }
 
     /// Opens a listed partition file.
@@ -163,11 +192,10 @@ public final class Partition: @unchecked Sendable {
 
     // MARK: - safetensors
 
-    private static func openSafeTensors(_ url: URL) throws -> Partition {
-        let path = url.path
+    private static func openSafeTensors(_ path: String, reader: () throws -> SafeTensorsFile) throws -> Partition {
         let file: SafeTensorsFile
         do {
-            file = try SafeTensorsFile(contentsOf: url)
+            file = try reader()
         } catch {
             throw PartitionError.unreadable(path: path, reason: "\(error)")
         }
@@ -204,8 +232,9 @@ public final class Partition: @unchecked Sendable {
             let (images, mapped) = try floats("images")
             let magnitudes = try doubles("magnitudes")
             let redshift = hasRedshift ? try floats("redshift").0 : nil
-            return Partition(url: url, format: .safetensors, count: count, images: images, magnitudes: magnitudes,
-                             redshift: redshift, isZeroCopy: mapped, imagesAreFileMapped: mapped, backing: file, owned: owned)
+            return Partition(source: path, format: .safetensors, count: count, images: images, magnitudes: magnitudes,
+                             redshift: redshift, isZeroCopy: mapped, imagesAreFileMapped: mapped && file.isFileMapped,
+                             backing: file, owned: owned)
         } catch let error as PartitionError {
             owned.forEach { $0.deallocate() }
             throw error
@@ -225,11 +254,10 @@ public final class Partition: @unchecked Sendable {
 
     // MARK: - .pt (torch.save of a TensorDataset)
 
-    private static func openTorch(_ url: URL) throws -> Partition {
-        let path = url.path
+    private static func openTorch(_ path: String, reader: () throws -> [TorchTensor]) throws -> Partition {
         let tensors: [TorchTensor]
         do {
-            tensors = try TorchArchive.loadTensorDataset(at: url)
+            tensors = try reader()
         } catch {
             throw PartitionError.unreadable(path: path, reason: "\(error)")
         }
@@ -282,7 +310,7 @@ public final class Partition: @unchecked Sendable {
                   redshift.map({ $0.count == count }) ?? true else {
                 throw PartitionError.unreadable(path: path, reason: "tensor data is shorter than its shape")
             }
-            return Partition(url: url, format: .pt, count: count, images: images, magnitudes: magnitudes,
+            return Partition(source: path, format: .pt, count: count, images: images, magnitudes: magnitudes,
                              redshift: redshift, isZeroCopy: zeroCopy,
                              imagesAreFileMapped: zeroCopy && tensors[0].storage.isMapped, backing: tensors, owned: owned)
         } catch let error as PartitionError {

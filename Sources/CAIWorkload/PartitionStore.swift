@@ -64,19 +64,25 @@ public enum PartitionStore {
         } catch let error as FileOperationError {
             throw PartitionStoreError.unreadable(path: directory.path, reason: error.reason)
         }
-        var byIndex: [Int: [PartitionFile]] = [:]
+        return try select(names, path: directory.path).map {
+            PartitionFile(index: $0.index, url: directory.appendingPathComponent($0.name), format: $0.format)
+        }
+    }
+
+    /// The partition names among `names` (a listing of the prefix `path`),
+    /// sorted by their number, with the same rules as `list(directory:)`.
+    public static func select(_ names: [String], path: String) throws -> [(index: Int, name: String, format: PartitionFormat)] {
+        var byIndex: [Int: [(index: Int, name: String, format: PartitionFormat)]] = [:]
         for name in names {
             guard let (index, format) = parse(name) else { continue }
-            let file = PartitionFile(index: index, url: directory.appendingPathComponent(name), format: format)
-            byIndex[index, default: []].append(file)
+            byIndex[index, default: []].append((index, name, format))
         }
-        guard !byIndex.isEmpty else { throw PartitionStoreError.noPartitionFiles(path: directory.path) }
-        var files: [PartitionFile] = []
+        guard !byIndex.isEmpty else { throw PartitionStoreError.noPartitionFiles(path: path) }
+        var files: [(index: Int, name: String, format: PartitionFormat)] = []
         for index in byIndex.keys.sorted() {
             let candidates = byIndex[index]!
             guard candidates.count == 1 else {
-                throw PartitionStoreError.duplicateIndex(path: directory.path, index: index,
-                                                         names: candidates.map(\.name).sorted())
+                throw PartitionStoreError.duplicateIndex(path: path, index: index, names: candidates.map(\.name).sorted())
             }
             files.append(candidates[0])
         }
@@ -84,7 +90,7 @@ public enum PartitionStore {
     }
 
     /// The number and format of a partition file name, nil for other names.
-    static func parse(_ name: String) -> (Int, PartitionFormat)? {
+    public static func parse(_ name: String) -> (Int, PartitionFormat)? {
         for format in PartitionFormat.allCases {
             let suffix = "." + format.rawValue
             guard name.hasSuffix(suffix) else { continue }

@@ -2,23 +2,50 @@ import AstroMAE
 import CosmicSupport
 import Foundation
 
-/// One CAI Step Functions execution on local files: initializer (payload →
-/// data_map), distributed map (one child process per rank), summarizer
-/// (`combined_data.json`).
+/// One CAI Step Functions execution, on any storage and any executor:
+/// initializer (payload → data_map, `payload.json`), distributed map (the
+/// ranks, on `executor`), summarizer (`combined_data.json`). `run` and
+/// `sweep` both go through it; locally it runs on folders and child
+/// processes, against S3 on S3, and on AWS the same steps run as Lambdas.
 ///
-/// Local "buckets" are directories under `root`: data is read from
-/// `root/data_bucket/data_prefix/`, results go to `root/bucket/result_path/`.
-/// Bucket and prefix names follow `StorageLocation`'s rules, and the result
-/// folder must stay below the root once symbolic links are resolved (the
-/// data prefix may be a link to data elsewhere: it is only read).
-///
-/// Everything that can be checked is checked before the first file is
-/// written: the names, the partition listing and the header of every
-/// assigned partition, the weights (loaded once here), and the result
-/// folder (`ResultDirectory`: inside the root, apart from the data, writable,
-/// empty unless `replace`).
-public enum Pipeline {
-    /// How ranks are run.
+/// Everything that can be checked is checked before the first write: the
+/// payload's names, the partition listing, every assigned partition
+/// (`ObjectStorage.checkPartition`), the weights (loaded once here), and the
+/// result location (`ObjectStorage.prepareResults`: locally inside the
+/// root, apart from the data, writable, empty unless `replace`).
+public struct Pipeline {
+    public var storage: ObjectStorage
+    public var executor: RankExecutor
+    public var settings: Settings
+
+    /// How each rank runs the model.
+    public struct Settings: Sendable {
+        /// Threads inside each rank; 0 = every CPU the rank sees.
+        public var threads: Int
+        public var savePredictions: Bool
+        public var weightsPath: String?
+        public var seed: UInt64
+        /// Remove what an earlier run left in the result location (right
+        /// before the first write) instead of refusing to run.
+        public var replace: Bool
+
+        public init(threads: Int = 1, savePredictions: Bool = false, weightsPath: String? = nil,
+                    seed: UInt64 = 20_250_108, replace: Bool = false) {
+            self.threads = threads
+            self.savePredictions = savePredictions
+            self.weightsPath = weightsPath
+            self.seed = seed
+            self.replace = replace
+        }
+    }
+
+    public init(storage: ObjectStorage, executor: RankExecutor, settings: Settings) {
+        self.storage = storage
+        self.executor = executor
+        self.settings = settings
+    }
+
+    /// The local default: folders under `root`, ranks as child processes.
     public struct Options: Sendable {
         public var root: URL
         public var threads: Int
@@ -28,8 +55,6 @@ public enum Pipeline {
         public var weightsPath: String?
         public var seed: UInt64
         public var executable: URL
-        /// Remove what an earlier run left in the result folder (right
-        /// before the first write) instead of refusing to run.
         public var replace: Bool
 
         public init(root: URL, threads: Int = 1, concurrency: Int = 1, timeoutSeconds: Double = 3600,
@@ -45,89 +70,128 @@ public enum Pipeline {
             self.executable = executable
             self.replace = replace
         }
+
+        public var settings: Settings {
+            Settings(threads: threads, savePredictions: savePredictions, weightsPath: weightsPath, seed: seed,
+                     replace: replace)
+        }
+    }
+
+    /// Local folders under `options.root` and child processes; task files
+    /// and rank logs go beside the results (`scratch` places them elsewhere).
+    public init(local options: Options, scratch: URL? = nil) {
+        let root = options.root.standardizedFileURL
+        let storage = LocalStorage(root: root)
+        let launcher = RankLauncher(
+            storage: storage, storageConfiguration: .local(root: root.path, mounts: [:]),
+            scratchDirectory: scratch ?? root,
+            executable: options.executable, concurrency: options.concurrency, timeoutSeconds: options.timeoutSeconds)
+        self.init(storage: storage, executor: launcher, settings: options.settings)
     }
 
     /// The initializer's output: where data and results are, and each rank's job.
     public struct Plan: Sendable {
         public let payload: Payload
-        public let dataDirectory: URL
-        public let resultDirectory: URL
+        public let data: StorageLocation
+        public let results: StorageLocation
         public let dataMap: DataMap
         public let jobs: [RankJob]
-    }
-
-    /// CAI's initializer: validate everything (`plan`), then write
-    /// `payload.json` (the payload plus its `data_map`) beside the results.
-    public static func initialize(payload: Payload, options: Options) throws -> Plan {
-        let (plan, results) = try prepare(payload: payload, options: options)
-        try results.prepareForWriting()
-        try plan.dataMap.writePayload(payload, into: plan.resultDirectory)
-        return plan
+        let prepareResults: ResultsPreparation
     }
 
     /// The initializer without its writes: list the partitions under the
     /// prefix, split the first `file_limit` of them over `world_size` ranks,
-    /// open every assigned partition, load the weights, check the result
-    /// folder. Throws the first problem; nothing is written.
-    public static func plan(payload: Payload, options: Options) throws -> Plan {
-        try prepare(payload: payload, options: options).plan
-    }
-
-    private static func prepare(payload: Payload, options: Options) throws -> (plan: Plan, results: ResultDirectory) {
+    /// check every assigned partition, load the weights, check the result
+    /// location. Throws the first problem; nothing is written.
+    public func plan(_ payload: Payload) throws -> Plan {
         // Typed payloads skip `Payload(data:path:)`; their names are checked here.
         let data = try StorageLocation(bucket: payload.dataBucket, prefix: payload.dataPrefix, key: "data_prefix",
                                        bucketKey: "data_bucket", source: "payload")
-        let output = try StorageLocation(bucket: payload.bucket, prefix: payload.resultPath, key: "result_path",
-                                         bucketKey: "bucket", source: "payload")
-        let root = options.root.standardizedFileURL
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PipelineError.rootMissing(path: root.path)
-        }
-        let dataDirectory = data.directory(under: root)
-        let resultDirectory = output.directory(under: root)
-        let files = try PartitionStore.list(directory: dataDirectory)
-        let dataMap = try DataMap(files: files, payload: payload, prefixDirectory: dataDirectory)
+        let results = try StorageLocation(bucket: payload.bucket, prefix: payload.resultPath, key: "result_path",
+                                          bucketKey: "bucket", source: "payload")
+        let prefixName = storage.displayName(bucket: data.bucket, key: data.prefix)
+        let names = try PartitionStore.select(try storage.listNames(bucket: data.bucket, prefix: data.prefix),
+                                              path: prefixName).map(\.name)
+        let dataMap = try DataMap(files: names, fileLimit: payload.fileLimit, worldSize: payload.worldSize,
+                                  prefix: prefixName)
         for name in dataMap.assignments.joined() {
-            _ = try Partition.open(dataDirectory.appendingPathComponent(name))
+            try storage.checkPartition(bucket: data.bucket, key: ObjectKey.join(data.prefix, name))
         }
-        if let weights = options.weightsPath {
+        if let weights = settings.weightsPath {
             _ = try ModelWeights.load(contentsOf: URL(fileURLWithPath: weights))
         }
-        let results = try ResultDirectory(url: resultDirectory, root: root, dataDirectory: dataDirectory,
-                                          replace: options.replace)
-        let jobs = dataMap.assignments.enumerated().map { rank, names in
-            RankJob(rank: rank, worldSize: dataMap.worldSize,
-                    files: names.map { dataDirectory.appendingPathComponent($0).path },
-                    batchSize: payload.batchSize, resultDirectory: resultDirectory.path,
-                    resultPath: payload.resultPath, threads: options.threads, weightsPath: options.weightsPath,
-                    seed: options.seed, savePredictions: options.savePredictions)
+        let preparation = try storage.prepareResults(results, data: data, replace: settings.replace)
+        return Plan(payload: payload, data: data, results: results, dataMap: dataMap,
+                    jobs: Self.jobs(dataMap: dataMap, data: data, results: results, batchSize: payload.batchSize,
+                                    settings: settings),
+                    prepareResults: preparation)
+    }
+
+    /// Each rank's job for a data map: the same jobs whether a local child,
+    /// a Lambda or a test runs them.
+    public static func jobs(dataMap: DataMap, data: StorageLocation, results: StorageLocation, batchSize: Int,
+                            settings: Settings) -> [RankJob] {
+        dataMap.assignments.enumerated().map { rank, names in
+            RankJob(rank: rank, worldSize: dataMap.worldSize, dataBucket: data.bucket,
+                    dataKeys: names.map { ObjectKey.join(data.prefix, $0) }, resultBucket: results.bucket,
+                    resultPath: results.prefix, batchSize: batchSize, threads: settings.threads,
+                    weightsPath: settings.weightsPath, seed: settings.seed, savePredictions: settings.savePredictions)
         }
-        let plan = Plan(payload: payload, dataDirectory: dataDirectory, resultDirectory: resultDirectory,
-                        dataMap: dataMap, jobs: jobs)
-        return (plan, results)
+    }
+
+    /// CAI's initializer: validate everything (`plan`), then write
+    /// `payload.json` (the payload plus its `data_map`) beside the results.
+    public func initialize(_ payload: Payload) throws -> Plan {
+        let plan = try plan(payload)
+        try plan.prepareResults.run()
+        try storage.write(payload.encoded(with: plan.dataMap), bucket: plan.results.bucket,
+                          key: ObjectKey.join(plan.results.prefix, "payload.json"))
+        return plan
     }
 
     /// Runs the whole execution and returns every rank's result and the summary.
-    public static func run(payload: Payload, options: Options,
-                           progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> (results: [RankResult], summary: PipelineSummary) {
-        let plan = try initialize(payload: payload, options: options)
-        let launcher = RankLauncher(executable: options.executable, concurrency: options.concurrency,
-                                    timeoutSeconds: options.timeoutSeconds)
+    public func run(_ payload: Payload, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws
+        -> (results: [RankResult], summary: PipelineSummary)
+    {
+        let plan = try initialize(payload)
         let start = MonotonicClock.now()
-        let results = launcher.run(plan.jobs, progress: progress)
+        let results = try executor.run(plan.jobs, progress: progress)
         let wall = MonotonicClock.now() - start
-        let summary = try summarize(results, into: plan.resultDirectory, wallSeconds: wall)
+        let summary = try summarize(results, into: plan.results, wallSeconds: wall)
         return (results, summary)
     }
 
     /// CAI's summarizer: every rank's JSON, ordered by rank, as one array in
     /// `combined_data.json`.
     @discardableResult
-    public static func summarize(_ results: [RankResult], into directory: URL, wallSeconds: Double) throws -> PipelineSummary {
+    public func summarize(_ results: [RankResult], into location: StorageLocation, wallSeconds: Double) throws
+        -> PipelineSummary
+    {
         let ordered = results.sorted { $0.rank < $1.rank }
-        try AtomicFile.write(try RankResult.encoder.encode(ordered), to: directory.appendingPathComponent("combined_data.json"))
-        return PipelineSummary(results: ordered, wallSeconds: wallSeconds, resultDirectory: directory.path)
+        let key = ObjectKey.join(location.prefix, "combined_data.json")
+        try storage.write(try RankResult.encoder.encode(ordered), bucket: location.bucket, key: key)
+        return PipelineSummary(results: ordered, wallSeconds: wallSeconds,
+                               resultDirectory: storage.displayName(bucket: location.bucket, key: location.prefix))
+    }
+
+    // The local default as one call each.
+
+    /// `Pipeline(local:).plan`.
+    public static func plan(payload: Payload, options: Options) throws -> Plan {
+        try Pipeline(local: options).plan(payload)
+    }
+
+    /// `Pipeline(local:).initialize`.
+    public static func initialize(payload: Payload, options: Options) throws -> Plan {
+        try Pipeline(local: options).initialize(payload)
+    }
+
+    /// `Pipeline(local:).run`.
+    public static func run(payload: Payload, options: Options,
+                           progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws
+        -> (results: [RankResult], summary: PipelineSummary)
+    {
+        try Pipeline(local: options).run(payload, progress: progress)
     }
 }
 

@@ -1,11 +1,18 @@
 import CosmicSupport
 import Foundation
 
-/// Runs ranks as child processes, `jobs` at a time, so that each rank's peak
-/// resident memory is its own (what Lambda reports as Max Memory Used) and a
-/// crash or hang in one rank cannot take the others down.
-public struct RankLauncher: Sendable {
-    /// The `cosmicbench` binary; children run `cosmicbench rank JOB.json`.
+/// The local executor: runs ranks as child processes (`cosmicbench rank
+/// TASK.json`), `concurrency` at a time, so that each rank's peak resident
+/// memory is its own (what Lambda reports as Max Memory Used) and a crash
+/// or hang in one rank cannot take the others down.
+///
+/// Children read and write through `storage` (described to them by
+/// `storageConfiguration`); each writes its own result and reports it on its
+/// standard output, so the launcher needs no read access to the results. The
+/// launcher writes a result only for a rank that was idle, could not start,
+/// was killed at the timeout or died without one.
+public struct RankLauncher: RankExecutor, Sendable {
+    /// The `cosmicbench` binary.
     public var executable: URL
     /// Ranks running at once.
     public var concurrency: Int
@@ -13,9 +20,20 @@ public struct RankLauncher: Sendable {
     public var timeoutSeconds: Double
     /// Extra environment for the children (e.g. OPENBLAS_CORETYPE).
     public var environment: [String: String]
+    /// The storage the jobs name, as the children open it.
+    public var storageConfiguration: StorageConfiguration
+    /// The same storage, opened here to read results back.
+    public var storage: ObjectStorage
+    /// Local folder for the task files and each rank's stderr log, in
+    /// `<bucket>/<result_path>/` below it.
+    public var scratchDirectory: URL
 
-    public init(executable: URL = RankLauncher.currentExecutable, concurrency: Int = 1, timeoutSeconds: Double = 3600,
+    public init(storage: ObjectStorage, storageConfiguration: StorageConfiguration, scratchDirectory: URL,
+                executable: URL = RankLauncher.currentExecutable, concurrency: Int = 1, timeoutSeconds: Double = 3600,
                 environment: [String: String] = [:]) {
+        self.storage = storage
+        self.storageConfiguration = storageConfiguration
+        self.scratchDirectory = scratchDirectory
         self.executable = executable
         self.concurrency = max(1, concurrency)
         self.timeoutSeconds = timeoutSeconds
@@ -33,12 +51,15 @@ public struct RankLauncher: Sendable {
         let pid: pid_t
         let started: Double
         let stderrURL: URL
+        /// The child's standard output: the result it wrote, so the launcher
+        /// needs no read access to the results.
+        let reportURL: URL
         var killed = false
     }
 
     /// Runs every job and returns one result per job, in job order. Ranks
     /// with no files are recorded as idle without starting a process.
-    public func run(_ jobs: [RankJob], progress: ((_ done: Int, _ total: Int) -> Void)? = nil) -> [RankResult] {
+    public func run(_ jobs: [RankJob], progress: ((_ done: Int, _ total: Int) -> Void)?) -> [RankResult] {
         var results = [RankResult?](repeating: nil, count: jobs.count)
         var pending = Array(jobs.indices.reversed())
         var running: [Int: Running] = [:]
@@ -58,19 +79,18 @@ public struct RankLauncher: Sendable {
                 do {
                     running[index] = try spawn(job)
                 } catch {
-                    finish(index, failure(job, status: .failed, exit: nil, stderr: "\(error)", seconds: 0))
+                    finish(index, record(failure(job, status: .failed, exit: nil, stderr: "\(error)", seconds: 0), of: job))
                 }
             }
             var reaped = false
             for (index, child) in running {
                 var status: Int32 = 0
-                var usage = rusage()
-                let pid = wait4(child.pid, &status, WNOHANG, &usage)
+                let pid = waitpid(child.pid, &status, WNOHANG)
                 let elapsed = MonotonicClock.now() - child.started
                 if pid == child.pid {
                     running[index] = nil
                     reaped = true
-                    finish(index, collect(child, status: status, usage: usage, seconds: elapsed))
+                    finish(index, collect(child, status: status, seconds: elapsed))
                 } else if elapsed > timeoutSeconds, !child.killed {
                     kill(child.pid, SIGKILL)
                     running[index]?.killed = true
@@ -82,20 +102,24 @@ public struct RankLauncher: Sendable {
     }
 
     private func spawn(_ job: RankJob) throws -> Running {
-        let directory = URL(fileURLWithPath: job.resultDirectory)
-        try FileSystem.createDirectories(directory)
-        let jobURL = directory.appendingPathComponent(".\(job.rank).job.json")
-        try AtomicFile.write(try JSONEncoder().encode(job), to: jobURL)
-        try? FileManager.default.removeItem(at: job.resultURL)
-        let stderrURL = directory.appendingPathComponent("\(job.rank).stderr.log")
+        let scratch = job.resultPath.split(separator: "/").reduce(
+            scratchDirectory.appendingPathComponent(job.resultBucket, isDirectory: true)) {
+            $0.appendingPathComponent(String($1), isDirectory: true)
+        }
+        try FileSystem.createDirectories(scratch)
+        let taskURL = scratch.appendingPathComponent(".\(job.rank).task.json")
+        try AtomicFile.write(try JSONEncoder().encode(RankTask(job: job, storage: storageConfiguration)), to: taskURL)
+        try storage.remove(bucket: job.resultBucket, key: job.resultKey)
+        let stderrURL = scratch.appendingPathComponent("\(job.rank).stderr.log")
+        let reportURL = scratch.appendingPathComponent(".\(job.rank).report.json")
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, reportURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
 
-        let arguments = [executable.path, "rank", jobURL.path]
+        let arguments = [executable.path, "rank", taskURL.path]
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         let argv = arguments.map { strdup($0) } + [nil]
@@ -109,47 +133,52 @@ public struct RankLauncher: Sendable {
         guard rc == 0 else {
             throw RankLaunchError.spawnFailed(executable: executable.path, reason: String(cString: strerror(rc)))
         }
-        return Running(job: job, pid: pid, started: MonotonicClock.now(), stderrURL: stderrURL)
+        return Running(job: job, pid: pid, started: MonotonicClock.now(), stderrURL: stderrURL, reportURL: reportURL)
     }
 
-    private func collect(_ child: Running, status: Int32, usage: rusage, seconds: Double) -> RankResult {
+    /// The result the child wrote and reported, if it reported one.
+    private func reported(_ child: Running) -> RankResult? {
+        guard let data = try? Data(contentsOf: child.reportURL), !data.isEmpty else { return nil }
+        return try? JSONDecoder().decode(RankResult.self, from: data)
+    }
+
+    private func collect(_ child: Running, status: Int32, seconds: Double) -> RankResult {
         let job = child.job
         let exited = status & 0x7F == 0
         let code = exited ? (status >> 8) & 0xFF : -(status & 0x7F)
         let stderr = Self.tail(of: child.stderrURL)
-        if exited, code == 0, let data = try? Data(contentsOf: job.resultURL),
-           var result = try? JSONDecoder().decode(RankResult.self, from: data)
-        {
-            // The parent's view is authoritative for the whole process: wall
-            // time from spawn to exit, CPU and peak RSS from wait4's rusage.
-            result.processSeconds = seconds
-            result.cpuSeconds = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-                + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-            result.peakRSSMB = max(result.peakRSSMB, Double(usage.ru_maxrss) / 1024)
-            result.caiTotalCPUMemory = result.peakRSSMB
-            try? AtomicFile.write(try RankResult.encoder.encode(result), to: job.resultURL)
-            return result
+        if !child.killed, let result = reported(child), exited, code == 0 || result.status != .ok {
+            return result  // the child's own measurement, or the failure it reported itself
+        }
+        if !child.killed, exited, code == 0 {
+            return record(.failed(job, status: .failed, exitStatus: code,
+                                  reason: "the rank exited 0 but left no readable result at "
+                                      + storage.displayName(bucket: job.resultBucket, key: job.resultKey) + "\n" + stderr,
+                                  processSeconds: seconds), of: job)
         }
         let statusKind: RankResult.Status = child.killed ? .timeout : .failed
         let reason = child.killed ? "killed after \(timeoutSeconds) s timeout\n" + stderr
             : exited ? stderr : "terminated by signal \(-code)\n" + stderr
-        let result = failure(job, status: statusKind, exit: code, stderr: reason, seconds: seconds)
-        try? AtomicFile.write(try RankResult.encoder.encode(result), to: job.resultURL)
+        return record(.failed(job, status: statusKind, exitStatus: code, reason: reason, processSeconds: seconds), of: job)
+    }
+
+    /// Writes a result for a rank that has none of its own (best effort: the
+    /// returned value is what the caller uses).
+    private func record(_ result: RankResult, of job: RankJob) -> RankResult {
+        try? RankWorker.write(result, of: job, to: storage)
         return result
     }
 
     private func failure(_ job: RankJob, status: RankResult.Status, exit: Int32?, stderr: String, seconds: Double)
         -> RankResult
     {
-        .failed(rank: job.rank, worldSize: job.worldSize, files: job.files.map { URL(fileURLWithPath: $0).lastPathComponent },
-                batchSize: job.batchSize, resultPath: job.resultPath, status: status, exitStatus: exit,
-                stderrTail: stderr, processSeconds: seconds)
+        .failed(job, status: status, exitStatus: exit, reason: stderr, processSeconds: seconds)
     }
 
     private func idle(_ job: RankJob) -> RankResult {
         var result = failure(job, status: .idle, exit: nil, stderr: "", seconds: 0)
         result.stderrTail = nil
-        try? AtomicFile.write(try RankResult.encoder.encode(result), to: job.resultURL)
+        try? RankWorker.write(result, of: job, to: storage)
         return result
     }
 

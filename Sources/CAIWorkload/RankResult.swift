@@ -50,6 +50,16 @@ public struct RankResult: Codable, Equatable, Sendable {
     /// SHA-256 of the weights file, nil for seeded weights.
     public var weightsSHA256: String?
     public var accuracy: AccuracyMetrics?
+    /// Bytes fetched from storage for the partitions (S3: downloaded; local: file sizes).
+    public var storageReadBytes: Int?
+    /// Where the rank ran and read from: `local` or `s3`, and `lambda` inside one.
+    public var runtime: String?
+    /// CPUs the rank saw (sched_getaffinity), whatever threads it used.
+    public var cpusSeen: Int?
+    /// The function's configured memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, MB), inside a Lambda.
+    public var lambdaMemoryMB: Int?
+    /// Inside a Lambda: true for the invocation that paid for the init.
+    public var coldStart: Bool?
 
     public enum Status: String, Codable, Sendable { case ok, failed, timeout, idle }
 
@@ -67,10 +77,21 @@ public struct RankResult: Codable, Equatable, Sendable {
         case cpuSeconds = "cpu_seconds", peakRSSMB = "peak_rss_mb", bytesRead = "bytes_read"
         case blasCore = "blas_core", threads, blasThreads = "blas_threads", weights
         case weightsSHA256 = "weights_sha256", accuracy
+        case storageReadBytes = "storage_read_bytes", runtime, cpusSeen = "cpus_seen"
+        case lambdaMemoryMB = "lambda_memory_mb", coldStart = "cold_start"
     }
 
     /// A rank that did not finish: every measured figure is zero and the
     /// reason is kept.
+    public static func failed(_ job: RankJob, status: Status, exitStatus: Int32?, reason: String, processSeconds: Double)
+        -> RankResult
+    {
+        failed(rank: job.rank, worldSize: job.worldSize, files: job.files, batchSize: job.batchSize,
+               resultPath: job.resultPath, status: status, exitStatus: exitStatus, stderrTail: reason,
+               processSeconds: processSeconds)
+    }
+
+    /// A rank that did not finish, from its parts.
     public static func failed(rank: Int, worldSize: Int, files: [String], batchSize: Int, resultPath: String,
                               status: Status, exitStatus: Int32?, stderrTail: String, processSeconds: Double)
         -> RankResult
@@ -81,6 +102,7 @@ public struct RankResult: Codable, Equatable, Sendable {
             rank: rank, worldSize: worldSize, status: status, exitStatus: exitStatus, stderrTail: stderrTail,
             files: files, samples: 0, modelLoadSeconds: 0, dataLoadSeconds: 0, inferenceSeconds: 0,
             processSeconds: processSeconds, cpuSeconds: 0, peakRSSMB: 0, bytesRead: 0, blasCore: "", threads: 0, blasThreads: 0,
-            weights: "", weightsSHA256: nil, accuracy: nil)
+            weights: "", weightsSHA256: nil, accuracy: nil, storageReadBytes: nil, runtime: nil, cpusSeen: nil,
+            lambdaMemoryMB: nil, coldStart: nil)
     }
 }

@@ -21,6 +21,21 @@ public enum ProcessStats {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
+    /// Wall seconds since the kernel started this process (exec, loading and
+    /// runtime start-up included): field 22 of /proc/self/stat, in clock
+    /// ticks since boot, against CLOCK_BOOTTIME. Nil where /proc is missing.
+    public static func secondsSinceProcessStart() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces), starting at field 3.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
+        let hertz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var now = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &now)
+        return max(0, Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - ticks / hertz)
+    }
+
     /// Resets the kernel's peak-RSS counter (Linux ≥ 4.0) so the next
     /// reading covers only what follows. Returns false where unsupported.
     @discardableResult

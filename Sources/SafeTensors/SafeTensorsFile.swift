@@ -14,6 +14,7 @@ private final class Backing: @unchecked Sendable {
     private enum Kind {
         case mapped
         case allocated
+        case borrowed(AnyObject)
     }
 
     let base: UnsafeRawPointer
@@ -60,6 +61,20 @@ private final class Backing: @unchecked Sendable {
         kind = .allocated
     }
 
+    /// Views `bytes` without copying; `owner` keeps them valid and is held
+    /// for as long as this backing lives.
+    init(borrowing bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!
+        count = bytes.count
+        kind = .borrowed(owner)
+    }
+
+    /// True for a read-only file mapping (pages may be dropped and re-read).
+    var isFileMapped: Bool {
+        if case .mapped = kind { return true }
+        return false
+    }
+
     var bytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base, count: count)
     }
@@ -68,6 +83,7 @@ private final class Backing: @unchecked Sendable {
         switch kind {
         case .mapped: munmap(UnsafeMutableRawPointer(mutating: base), count)
         case .allocated: UnsafeMutableRawPointer(mutating: base).deallocate()
+        case .borrowed: break
         }
     }
 }
@@ -113,6 +129,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public convenience init(data: Data, path: String = "<memory>") throws {
         try self.init(path: path, backing: Backing(copying: data))
     }
+
+    /// Validates bytes already in memory without copying them (a downloaded
+    /// object): `owner` must keep `bytes` valid and unchanged; it is retained
+    /// for the lifetime of this file and of every view it hands out.
+    public convenience init(borrowing bytes: UnsafeRawBufferPointer, owner: AnyObject, path: String) throws {
+        guard bytes.count >= 8 else { throw SafeTensorsError.fileTooShort(path: path, size: bytes.count) }
+        try self.init(path: path, backing: Backing(borrowing: bytes, owner: owner))
+    }
+
+    /// True when the bytes are a read-only mapping of a file, so pages of
+    /// them may be dropped after use and are re-read from the file if touched.
+    public var isFileMapped: Bool { backing.isFileMapped }
 
     /// The tensor's description, or `.missingTensor`.
     public func info(_ name: String) throws -> TensorInfo {

@@ -87,17 +87,24 @@ public enum SweepComparison {
     }
 
     /// The default metrics: median rank inference time and peak RSS (up is
-    /// worse) and rank samples/s (down is worse), all at `tolerance`.
+    /// worse) and rank samples/s (down is worse), all at `tolerance`;
+    /// `kinds` keeps a subset.
     public static func metrics(tolerance: Double, timeTolerance: Double? = nil, throughputTolerance: Double? = nil,
-                               memoryTolerance: Double? = nil) -> [Metric] {
+                               memoryTolerance: Double? = nil,
+                               kinds: Set<MetricKind> = Set(MetricKind.allCases)) -> [Metric] {
         [
-            Metric(value: { $0.measuredInferenceMedianS }, label: "median rank inference (s)", higherIsWorse: true,
-                   tolerance: timeTolerance ?? tolerance),
-            Metric(value: { $0.measuredRankSamplesPerS }, label: "rank samples/s", higherIsWorse: false,
-                   tolerance: throughputTolerance ?? tolerance),
-            Metric(value: { $0.measuredPeakRSSMB }, label: "peak RSS (MB)", higherIsWorse: true,
-                   tolerance: memoryTolerance ?? tolerance),
-        ]
+            kinds.contains(.time) ? Metric(value: { $0.measuredInferenceMedianS }, label: "median rank inference (s)",
+                                           higherIsWorse: true, tolerance: timeTolerance ?? tolerance) : nil,
+            kinds.contains(.throughput) ? Metric(value: { $0.measuredRankSamplesPerS }, label: "rank samples/s",
+                                                 higherIsWorse: false, tolerance: throughputTolerance ?? tolerance) : nil,
+            kinds.contains(.memory) ? Metric(value: { $0.measuredPeakRSSMB }, label: "peak RSS (MB)",
+                                             higherIsWorse: true, tolerance: memoryTolerance ?? tolerance) : nil,
+        ].compactMap { $0 }
+    }
+
+    /// The metrics `compare` can check.
+    public enum MetricKind: String, CaseIterable, Sendable {
+        case time, throughput, memory
     }
 
     /// Compares two result directories (or two summary.csv files).
@@ -152,9 +159,8 @@ public enum SweepComparison {
             for metric in metrics {
                 guard let bv = metric.value(b), let nv = metric.value(n) else { continue }
                 let change = bv != 0 ? (nv - bv) / abs(bv) : (nv == 0 ? 0 : .infinity)
-                let worse = metric.higherIsWorse ? change : -change
-                let verdict: Verdict = worse > metric.tolerance ? .regression
-                    : worse < -metric.tolerance ? .improvement : .ok
+                let verdict = Self.verdict(base: bv, new: nv, higherIsWorse: metric.higherIsWorse,
+                                           tolerance: metric.tolerance)
                 result.lines.append(Line(configuration: id, metric: metric.label, base: bv, new: nv,
                                          changePercent: change * 100, tolerancePercent: metric.tolerance * 100,
                                          verdict: verdict))
@@ -162,6 +168,21 @@ public enum SweepComparison {
         }
         result.onlyInNew = newRows.order.filter { baseRows.rows[$0] == nil }
         return result
+    }
+
+    /// Judges by the factor the value got worse or better, not by the signed
+    /// change, so a time and the matching rate agree: 1.38× the time and
+    /// 1/1.38 of the samples/s are both a 38 % slowdown.
+    static func verdict(base: Double, new: Double, higherIsWorse: Bool, tolerance: Double) -> Verdict {
+        guard base > 0, new > 0 else {
+            if base == new { return .ok }
+            let worse = higherIsWorse ? new > base : new < base
+            return worse ? .regression : .improvement
+        }
+        let worseFactor = higherIsWorse ? new / base : base / new
+        if worseFactor - 1 > tolerance { return .regression }
+        if 1 / worseFactor - 1 > tolerance { return .improvement }
+        return .ok
     }
 
     private static func rows(at url: URL) throws -> [SummaryRow] {

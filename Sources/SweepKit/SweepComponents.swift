@@ -2,42 +2,6 @@ import AstroMAE
 import CAIWorkload
 import Foundation
 
-/// Runs the rank jobs of one repetition and returns one result per job, in
-/// job order. Injected into `SweepRunner` so tests need no child processes.
-public protocol RankRunning {
-    func run(_ jobs: [RankJob]) throws -> [RankResult]
-}
-
-/// Production runner: each rank is a child process `cosmicbench rank JOB.json`
-/// (CAIWorkload.RankLauncher), so its peak RSS and timings are its own.
-public struct ProcessRankRunner: RankRunning {
-    public var launcher: RankLauncher
-    /// Called after each rank finishes with (done, total).
-    public var progress: ((Int, Int) -> Void)?
-
-    public init(launcher: RankLauncher, progress: ((Int, Int) -> Void)? = nil) {
-        self.launcher = launcher
-        self.progress = progress
-    }
-
-    public func run(_ jobs: [RankJob]) throws -> [RankResult] {
-        launcher.run(jobs, progress: progress)
-    }
-}
-
-/// A runner from a closure (tests, dry runs).
-public struct ClosureRankRunner: RankRunning {
-    public let body: ([RankJob]) throws -> [RankResult]
-
-    public init(_ body: @escaping ([RankJob]) throws -> [RankResult]) {
-        self.body = body
-    }
-
-    public func run(_ jobs: [RankJob]) throws -> [RankResult] {
-        try body(jobs)
-    }
-}
-
 /// The accuracy check run before a configuration is timed. Returns a short
 /// description of what passed; throws `SweepError.verificationFailed` (or
 /// `.noFixtures`) when the model must not be timed.
@@ -89,42 +53,26 @@ public struct ClosureVerifier: AccuracyChecking {
     }
 }
 
-/// One partition file a rank will read.
-public struct PlannedFile: Equatable, Sendable {
-    public var url: URL
-    /// Samples the plan expects in it.
-    public var samples: Int
-
-    public init(url: URL, samples: Int) {
-        self.url = url
-        self.samples = samples
-    }
-}
-
-/// Supplies the partition files of the ranks a configuration measures.
+/// Supplies the partitions of the ranks a configuration measures, as a data
+/// prefix the sweep's ranks read through `LocalStorage` like any payload's.
 public protocol PartitionProviding {
-    /// Files for each rank in `ranks` (CAI's data map with world_size =
-    /// file_limit gives each rank exactly one file).
-    func files(for configuration: SweepConfiguration, ranks: [Int]) throws -> [Int: [PlannedFile]]
+    /// The folder the sweep mounts as its data bucket.
+    var dataDirectory: URL { get }
+    /// The data prefix (below `dataDirectory`) of configuration `c` and the
+    /// partition names CAI's initializer finds there, with the files of
+    /// `ranks` present.
+    func prepare(_ c: SweepConfiguration, ranks: [Int]) throws -> (prefix: String, names: [String])
     /// Where the data comes from, recorded in ranks.csv.
     var sourceDescription: String { get }
 }
 
-/// CAI's initializer over file names `1…file_limit` of a prefix: which
-/// files each rank gets.
-func caiAssignments(names: [String], configuration c: SweepConfiguration, prefix: String) throws -> [[String]] {
-    do {
-        return try DataMap(files: names, fileLimit: c.fileLimit, worldSize: c.worldSize, prefix: prefix).assignments
-    } catch {
-        throw SweepError.dataUnavailable(configuration: c.id, reason: "\(error)")
-    }
-}
-
-/// Synthetic partitions generated on demand into a cache and reused:
-/// `<cache>/partitions/seed-<seed>/<partition>/<n>.safetensors` for full
-/// files, and `.../<partition>/remainder-<samples>/<n>.safetensors` for a
-/// data size's short last file (its sample count depends on the data size).
-/// Only the files of measured ranks are generated.
+/// Generated partitions, cached under `<cache>/partitions/seed-<seed>/`:
+/// `<partition>/<n>.safetensors` for full files, and
+/// `<partition>/remainder-<samples>/<n>.safetensors` for a data size's short
+/// last file (its sample count depends on the data size). Each configuration
+/// reads the prefix `<partition>/<data size>/`, whose files are symbolic
+/// links to those. Only the files of measured ranks are generated; the
+/// other names are listed as CAI's initializer would find them.
 public struct SyntheticPartitions: PartitionProviding {
     public var cacheDirectory: URL
     public var seed: UInt64
@@ -139,43 +87,53 @@ public struct SyntheticPartitions: PartitionProviding {
 
     public var sourceDescription: String { "synthetic seed \(seed)" }
 
+    public var dataDirectory: URL {
+        cacheDirectory.appendingPathComponent("partitions").appendingPathComponent("seed-\(seed)")
+    }
+
     /// Where file `index` with `samples` samples of `partition` is cached.
     public func url(partition: PartitionSize, index: Int, samples: Int) -> URL {
-        var directory = cacheDirectory.appendingPathComponent("partitions")
-            .appendingPathComponent("seed-\(seed)").appendingPathComponent(partition.rawValue)
+        var directory = dataDirectory.appendingPathComponent(partition.rawValue)
         if samples != partition.samplesPerFile {
             directory = directory.appendingPathComponent("remainder-\(samples)")
         }
         return directory.appendingPathComponent("\(index).safetensors")
     }
 
-    public func files(for c: SweepConfiguration, ranks: [Int]) throws -> [Int: [PlannedFile]] {
+    public func prepare(_ c: SweepConfiguration, ranks: [Int]) throws -> (prefix: String, names: [String]) {
         let names = (1...c.fileLimit).map { "\($0).safetensors" }
-        let assignments = try caiAssignments(names: names, configuration: c, prefix: "synthetic/\(c.partition.rawValue)")
+        let prefix = "\(c.partition.rawValue)/\(c.amountLabel)"
+        let assignments = try caiAssignments(names: names, configuration: c, prefix: "synthetic/\(prefix)")
         let generator = PartitionGenerator(partition: c.partition, seed: seed)
-        var result: [Int: [PlannedFile]] = [:]
+        let prefixDirectory = dataDirectory.appendingPathComponent(prefix)
         for rank in ranks {
-            var files: [PlannedFile] = []
             for name in assignments[rank] {
                 let index = Int(name.dropLast(".safetensors".count))!
                 let samples = c.samplesInFile(index)
                 let url = self.url(partition: c.partition, index: index, samples: samples)
-                if !generator.isComplete(fileIndex: index, sampleCount: samples, at: url) {
-                    onGenerate?(c.partition, index, samples)
-                    do {
+                do {
+                    if !generator.isComplete(fileIndex: index, sampleCount: samples, at: url) {
+                        onGenerate?(c.partition, index, samples)
                         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
                                                                 withIntermediateDirectories: true)
                         try generator.generateFile(index: index, sampleCount: samples, to: url)
-                    } catch {
-                        throw SweepError.dataUnavailable(configuration: c.id,
-                                                         reason: "cannot generate \(url.path): \(error)")
                     }
+                    try link(prefixDirectory.appendingPathComponent(name), to: url)
+                } catch {
+                    throw SweepError.dataUnavailable(configuration: c.id,
+                                                     reason: "cannot generate \(url.path): \(error)")
                 }
-                files.append(PlannedFile(url: url, samples: samples))
             }
-            result[rank] = files
         }
-        return result
+        return (prefix, names)
+    }
+
+    /// Points `link` at `target` (replacing a stale link).
+    private func link(_ link: URL, to target: URL) throws {
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) == target.path { return }
+        try FileManager.default.createDirectory(at: link.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: link)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
     }
 }
 
@@ -190,28 +148,33 @@ public struct DirectoryPartitions: PartitionProviding {
     }
 
     public var sourceDescription: String { "directory \(directory.path)" }
+    public var dataDirectory: URL { directory }
 
-    public func files(for c: SweepConfiguration, ranks: [Int]) throws -> [Int: [PlannedFile]] {
-        var prefix = directory.appendingPathComponent(c.partition.rawValue)
+    public func prepare(_ c: SweepConfiguration, ranks: [Int]) throws -> (prefix: String, names: [String]) {
+        var prefix = c.partition.rawValue
         var isDirectory: ObjCBool = false
-        if !(FileManager.default.fileExists(atPath: prefix.path, isDirectory: &isDirectory) && isDirectory.boolValue) {
-            prefix = directory
+        let sub = directory.appendingPathComponent(prefix)
+        if !(FileManager.default.fileExists(atPath: sub.path, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            prefix = ""
         }
         let listed: [PartitionFile]
         do {
-            listed = try PartitionStore.list(directory: prefix)
+            listed = try PartitionStore.list(directory: prefix.isEmpty ? directory : sub)
         } catch {
             throw SweepError.dataUnavailable(configuration: c.id, reason: "\(error)")
         }
-        let byName = Dictionary(listed.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let assignments = try caiAssignments(names: listed.map(\.name), configuration: c, prefix: prefix.path)
-        var result: [Int: [PlannedFile]] = [:]
-        for rank in ranks {
-            result[rank] = assignments[rank].map { name in
-                let file = byName[name]!
-                return PlannedFile(url: file.url, samples: c.samplesInFile(file.index))
-            }
-        }
-        return result
+        let names = listed.map(\.name)
+        _ = try caiAssignments(names: names, configuration: c, prefix: (prefix.isEmpty ? directory : sub).path)
+        return (prefix, names)
+    }
+}
+
+/// CAI's initializer over file names `1…file_limit` of a prefix: which
+/// files each rank gets.
+func caiAssignments(names: [String], configuration c: SweepConfiguration, prefix: String) throws -> [[String]] {
+    do {
+        return try DataMap(files: names, fileLimit: c.fileLimit, worldSize: c.worldSize, prefix: prefix).assignments
+    } catch {
+        throw SweepError.dataUnavailable(configuration: c.id, reason: "\(error)")
     }
 }

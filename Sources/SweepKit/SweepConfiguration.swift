@@ -27,12 +27,15 @@ public struct SweepConfiguration: Equatable, Hashable, Sendable, CustomStringCon
     /// The key under which results are stored and resumed, e.g.
     /// "25MB-b512-1GB-t1" or "100MB-b128-files10-t2".
     public var id: String {
-        let amountText: String
+        "\(partition.rawValue)-b\(batchSize)-\(amountLabel)-t\(threads)"
+    }
+
+    /// The amount of data as text: "1GB", or "files10" for a file limit.
+    public var amountLabel: String {
         switch amount {
-        case let .dataSize(size): amountText = size.description
-        case let .fileLimit(n): amountText = "files\(n)"
+        case let .dataSize(size): return size.description
+        case let .fileLimit(n): return "files\(n)"
         }
-        return "\(partition.rawValue)-b\(batchSize)-\(amountText)-t\(threads)"
     }
 
     /// The same workload at another thread count (its modelling group).

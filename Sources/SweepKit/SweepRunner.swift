@@ -71,23 +71,39 @@ public struct SweepOutcome: Sendable {
 /// re-measuring.
 public final class SweepRunner {
     public let spec: SweepSpec
-    public var runner: RankRunning
+    public var executor: RankExecutor
     public var verifier: AccuracyChecking
     public var partitions: PartitionProviding
-    /// Where rank processes write `{rank}.json` and logs (kept out of results).
+    /// Where ranks write `{rank}.json` and `combined_data.json` (kept out of results).
     public var workDirectory: URL
+    /// The sweep's buckets: `sweep-data` (the partitions) and `sweep-runs` (`workDirectory`).
+    public var storage: ObjectStorage
     /// Collected once per run into environment.json.
     public var environment: () -> EnvironmentInfo = { EnvironmentInfo.collect() }
     public var onEvent: ((SweepEvent) -> Void)?
 
-    public init(spec: SweepSpec, runner: RankRunning, verifier: AccuracyChecking, partitions: PartitionProviding,
-                workDirectory: URL? = nil) {
+    public init(spec: SweepSpec, executor: RankExecutor, verifier: AccuracyChecking, partitions: PartitionProviding,
+                workDirectory: URL? = nil, storage: ObjectStorage? = nil) {
+        let work = workDirectory ?? Self.defaultWorkDirectory(spec)
         self.spec = spec
-        self.runner = runner
+        self.executor = executor
         self.verifier = verifier
         self.partitions = partitions
-        self.workDirectory = workDirectory ?? URL(fileURLWithPath: spec.cacheDirectory)
-            .appendingPathComponent("runs").appendingPathComponent(spec.name)
+        self.workDirectory = work
+        self.storage = storage ?? Self.storage(partitions: partitions, workDirectory: work)
+    }
+
+    /// Bucket names of a sweep's local storage.
+    public static let dataBucket = "sweep-data", runsBucket = "sweep-runs"
+
+    /// `<cache>/runs/<sweep name>`.
+    public static func defaultWorkDirectory(_ spec: SweepSpec) -> URL {
+        URL(fileURLWithPath: spec.cacheDirectory).appendingPathComponent("runs").appendingPathComponent(spec.name)
+    }
+
+    /// The folders a sweep's ranks read and write, mounted as its two buckets.
+    public static func storage(partitions: PartitionProviding, workDirectory: URL) -> LocalStorage {
+        LocalStorage(root: workDirectory, mounts: [dataBucket: partitions.dataDirectory, runsBucket: workDirectory])
     }
 
     public var files: SweepFiles { SweepFiles(directory: URL(fileURLWithPath: spec.outputDirectory)) }
@@ -163,46 +179,56 @@ public final class SweepRunner {
         return ok.subtracting(failed)
     }
 
-    /// Verifies, provides data, and runs the measured ranks of one configuration.
+    /// Verifies, provides data, and runs the measured ranks of one
+    /// configuration through the pipeline: CAI's data map over the
+    /// configuration's prefix, the pipeline's jobs for the measured ranks,
+    /// the executor, and the summarizer (`combined_data.json` per repetition).
     func measure(_ c: SweepConfiguration) throws -> [RankRecord] {
         let verification = try verifier.verify(threads: c.threads, configuration: c.id)
         let ranks = c.measuredRanks(measure: spec.measure, includeRemainder: spec.measureRemainder)
-        let planned = try partitions.files(for: c, ranks: ranks)
-        let directory = workDirectory.appendingPathComponent(c.id)
+        let (prefix, names) = try partitions.prepare(c, ranks: ranks)
+        let source = "sweep \(spec.name)"
+        let dataMap: DataMap, data: StorageLocation
+        do {
+            data = try StorageLocation(bucket: Self.dataBucket, prefix: prefix, key: "data_prefix", source: source)
+            dataMap = try DataMap(files: names, fileLimit: c.fileLimit, worldSize: c.worldSize, prefix: prefix)
+        } catch {
+            throw SweepError.dataUnavailable(configuration: c.id, reason: "\(error)")
+        }
         let weightsPath = spec.weights.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        func jobs(_ ranks: [Int], _ label: String) -> [RankJob] {
-            ranks.map { rank in
-                RankJob(rank: rank, worldSize: c.worldSize, files: (planned[rank] ?? []).map(\.url.path),
-                        batchSize: c.batchSize, resultDirectory: directory.appendingPathComponent(label).path,
-                        resultPath: "\(spec.outputDirectory)/\(c.id)", threads: c.threads, weightsPath: weightsPath,
-                        seed: spec.seed)
+        let pipeline = Pipeline(storage: storage, executor: executor,
+                                settings: .init(threads: c.threads, weightsPath: weightsPath, seed: spec.seed))
+        func run(_ ranks: [Int], _ label: String) throws -> (jobs: [RankJob], results: [RankResult]) {
+            let location = try StorageLocation(bucket: Self.runsBucket, prefix: "\(c.id)/\(label)", key: "result_path",
+                                               source: source)
+            let all = Pipeline.jobs(dataMap: dataMap, data: data, results: location, batchSize: c.batchSize,
+                                    settings: pipeline.settings)
+            let jobs = ranks.map { all[$0] }
+            let start = MonotonicClock.now()
+            let results = try executor.run(jobs)
+            guard results.count == jobs.count else {
+                throw SweepError.runnerMismatch(configuration: c.id, expected: jobs.count, got: results.count)
             }
+            try pipeline.summarize(results, into: location, wallSeconds: MonotonicClock.now() - start)
+            return (jobs, results)
         }
         if spec.warmup > 0, let first = ranks.first {
             for w in 1...spec.warmup {
                 onEvent?(.repetition(number: 0, of: spec.repetitions, etaSeconds: eta))
-                let warm = jobs([first], "warmup\(w)")
-                let results = try runner.run(warm)
-                guard results.count == warm.count else {
-                    throw SweepError.runnerMismatch(configuration: c.id, expected: warm.count, got: results.count)
-                }
+                _ = try run([first], "warmup\(w)")
             }
         }
         var records: [RankRecord] = []
         for repetition in 1...spec.repetitions {
             onEvent?(.repetition(number: repetition, of: spec.repetitions, etaSeconds: eta))
-            let batch = jobs(ranks, "rep\(repetition)")
-            let results = try runner.run(batch)
+            let (jobs, results) = try run(ranks, "rep\(repetition)")
             doneWork += repetitionWork(c)
-            guard results.count == batch.count else {
-                throw SweepError.runnerMismatch(configuration: c.id, expected: batch.count, got: results.count)
-            }
-            for (job, result) in zip(batch, results) {
-                let files = planned[job.rank] ?? []
-                let plannedSamples = files.reduce(0) { $0 + $1.samples }
+            for (job, result) in zip(jobs, results) {
+                let plannedSamples = job.files.reduce(0) { total, name in
+                    total + (PartitionStore.parse(name).map { c.samplesInFile($0.0) } ?? 0)
+                }
                 var record = RankRecord(
-                    result: result, configuration: c, repetition: repetition,
-                    file: files.map(\.url.lastPathComponent).joined(separator: " "),
+                    result: result, configuration: c, repetition: repetition, file: job.files.joined(separator: " "),
                     fileSamples: result.status == .ok ? result.samples : plannedSamples,
                     dataSource: partitions.sourceDescription, verification: verification)
                 record.rank = job.rank

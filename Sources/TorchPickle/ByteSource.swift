@@ -16,16 +16,27 @@ final class ByteSource: @unchecked Sendable {
     let isMapped: Bool
     private let mappedLength: Int
     private let owned: UnsafeMutableRawPointer?
+    /// Keeps borrowed bytes valid (nil for mapped and heap sources).
+    private let owner: AnyObject?
 
     /// Alignment of heap copies: enough for any torch dtype and for SIMD loads.
     static let heapAlignment = 64
 
-    private init(base: UnsafeRawPointer, count: Int, isMapped: Bool, mappedLength: Int, owned: UnsafeMutableRawPointer?) {
+    private init(base: UnsafeRawPointer, count: Int, isMapped: Bool, mappedLength: Int, owned: UnsafeMutableRawPointer?,
+                 owner: AnyObject? = nil) {
         self.base = base
         self.count = count
         self.isMapped = isMapped
         self.mappedLength = mappedLength
         self.owned = owned
+        self.owner = owner
+    }
+
+    /// Views bytes already in memory without copying; `owner` keeps them
+    /// valid and unchanged for the lifetime of this source.
+    static func borrowing(_ bytes: UnsafeRawBufferPointer, owner: AnyObject) -> ByteSource {
+        ByteSource(base: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!, count: bytes.count, isMapped: false,
+                   mappedLength: 0, owned: nil, owner: owner)
     }
 
     deinit {

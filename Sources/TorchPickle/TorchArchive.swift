@@ -25,6 +25,15 @@ public enum TorchArchive {
         return try load(source: ByteSource.copy(of: data), file: name, verifyChecksums: verifyChecksums)
     }
 
+    /// Reads a torch.save archive already in memory without copying it (a
+    /// downloaded object): `owner` must keep `bytes` valid and unchanged and
+    /// is retained by the returned storages that view them.
+    public static func loadTensorDataset(borrowing bytes: UnsafeRawBufferPointer, owner: AnyObject, name: String,
+                                         verifyChecksums: Bool = false) throws -> [TorchTensor] {
+        guard bytes.count > 0 else { throw TorchPickleError.notATorchFile(file: name, reason: "the file is empty") }
+        return try load(source: ByteSource.borrowing(bytes, owner: owner), file: name, verifyChecksums: verifyChecksums)
+    }
+
     /// Interprets just a `data.pkl` pickle and returns the TensorDataset's tensor
     /// descriptions, with sizes and strides checked against their storages' element
     /// counts. For tools that list a file's tensors, and for testing the pickle reader.

@@ -111,10 +111,15 @@ struct Sweep: ParsableCommand {
                     progress.handle(.generating(partition: partition.rawValue, file: file, samples: samples))
                 })
         }
-        let launcher = RankLauncher(executable: RankLauncher.currentExecutable, concurrency: sweep.concurrency,
-                                    timeoutSeconds: sweep.timeoutSeconds)
-        let runner = SweepRunner(spec: sweep, runner: ProcessRankRunner(launcher: launcher),
-                                 verifier: FixtureVerifier(), partitions: provider)
+        let work = SweepRunner.defaultWorkDirectory(sweep)
+        let storage = SweepRunner.storage(partitions: provider, workDirectory: work)
+        let launcher = RankLauncher(
+            storage: storage,
+            storageConfiguration: .local(root: storage.root.path, mounts: storage.mounts.mapValues(\.path)),
+            scratchDirectory: work.appendingPathComponent("logs"), concurrency: sweep.concurrency,
+            timeoutSeconds: sweep.timeoutSeconds)
+        let runner = SweepRunner(spec: sweep, executor: launcher, verifier: FixtureVerifier(), partitions: provider,
+                                 workDirectory: work, storage: storage)
         let weightsDigest = try sweep.weights.map { try ModelWeights.load(contentsOf: URL(fileURLWithPath: $0)).sha256 } ?? nil
         runner.environment = { EnvironmentInfo.collect(weightsSHA256: weightsDigest) }
         let lines = isatty(1) == 0
@@ -185,6 +190,8 @@ struct Cost: ParsableCommand {
 }
 
 /// `cosmicbench compare`: a regression gate between two sweeps.
+extension SweepComparison.MetricKind: ExpressibleByArgument {}
+
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare two sweep result directories; exit 1 on a regression beyond tolerance.",
@@ -208,6 +215,11 @@ struct Compare: ParsableCommand {
     @Option(name: .long, help: "Tolerance for peak RSS (default --tolerance).")
     var memoryTolerance: Double?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Metric to check: time, throughput or memory (repeatable; default all three).",
+        discussion: "Timings of runs on different days of a shared machine differ by more than code changes do; gate them with ratios measured in one run instead and check only memory here."))
+    var metric: [SweepComparison.MetricKind] = []
+
     func validate() throws {
         for (flag, value) in [("--tolerance", tolerance), ("--time-tolerance", timeTolerance ?? 0),
                               ("--throughput-tolerance", throughputTolerance ?? 0),
@@ -218,7 +230,8 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         let metrics = SweepComparison.metrics(tolerance: tolerance, timeTolerance: timeTolerance,
-                                              throughputTolerance: throughputTolerance, memoryTolerance: memoryTolerance)
+                                              throughputTolerance: throughputTolerance, memoryTolerance: memoryTolerance,
+                                              kinds: metric.isEmpty ? Set(SweepComparison.MetricKind.allCases) : Set(metric))
         let result = try SweepComparison.compare(base: URL(fileURLWithPath: base), new: URL(fileURLWithPath: new),
                                                  metrics: metrics)
         print(result.markdown, terminator: "")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CAIWorkload
+import CAIWorkloadAWS
 import CosmicSupport
 import Foundation
 
@@ -71,14 +72,29 @@ struct Data_: ParsableCommand {
     }
 }
 
+/// Where `run` finds its buckets.
+enum StorageKind: String, ExpressibleByArgument, CaseIterable {
+    case local, s3
+
+    func configuration(root: URL) -> StorageConfiguration {
+        switch self {
+        case .local: return .local(root: root.standardizedFileURL.path, mounts: [:])
+        case .s3: return .s3
+        }
+    }
+}
+
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a CAI payload: initializer, one process per rank, summarizer.",
         discussion: """
             Reads data from ROOT/<data_bucket>/<data_prefix>/ and writes payload.json, {rank}.json and \
-            combined_data.json to ROOT/<bucket>/<result_path>/. Every check (names, partitions, weights, result \
-            folder) runs before the first write; a result folder that already holds files is refused unless \
-            --replace, which empties it right before the first write. In {rank}.json, CAI's "total_cpu_time (seconds)" \
+            combined_data.json to ROOT/<bucket>/<result_path>/. With --storage s3 the same keys are read from and \
+            written to S3 (credentials, region and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, \
+            AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL). Every check (names, \
+            partitions, weights, result folder) runs before the first write; a local result folder that already \
+            holds files is refused unless --replace, which empties it right before the first write (S3 objects \
+            are replaced key by key). In {rank}.json, CAI's "total_cpu_time (seconds)" \
             holds the measured inference wall time and "total_cpu_memory (MB)" the rank's peak RSS (VmHWM, MiB); \
             every figure is also written under an explicit key (inference_seconds, peak_rss_mb, ...).
             """)
@@ -86,7 +102,10 @@ struct Run: ParsableCommand {
     @Argument(help: "CAI input payload (JSON).")
     var payload: String
 
-    @Option(name: .long, help: "Directory that holds the local buckets.")
+    @Option(name: .long, help: "Where the buckets are: local (folders under --root) or s3.")
+    var storage: StorageKind = .local
+
+    @Option(name: .long, help: "Directory that holds the local buckets (--storage local).")
     var root: String = "."
 
     @Option(name: .long, help: "OpenBLAS threads per rank.")
@@ -119,10 +138,23 @@ struct Run: ParsableCommand {
             savePredictions: savePredictions,
             weightsPath: model.weights.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, seed: model.seed,
             replace: replace)
+        let opened = try storage.configuration(root: options.root).open()
+        defer { opened.shutdown() }
+        let pipeline: Pipeline
+        switch storage {
+        case .local:
+            pipeline = Pipeline(local: options)
+        case .s3:
+            let scratch = FileManager.default.temporaryDirectory
+                .appendingPathComponent("cosmicbench-run-\(getpid())", isDirectory: true)
+            let launcher = RankLauncher(storage: opened.storage, storageConfiguration: .s3, scratchDirectory: scratch,
+                                        concurrency: jobs, timeoutSeconds: timeout)
+            pipeline = Pipeline(storage: opened.storage, executor: launcher, settings: options.settings)
+        }
         let progress = TerminalProgress(label: "ranks")
         let results: [RankResult], summary: PipelineSummary
         do {
-            (results, summary) = try Pipeline.run(payload: parsed, options: options) { done, total in
+            (results, summary) = try pipeline.run(parsed) { done, total in
                 progress.update(done: done, total: total)
             }
         } catch let error as PipelineError {

@@ -25,6 +25,7 @@ final class PolicyTests: XCTestCase {
             Statement(sid: "WriteOwnLogGroup", actions: logs, resources: ["getatt:InitializeLogGroup.Arn"], condition: nil),
             Statement(sid: "ListData", actions: ["s3:ListBucket"], resources: ["sub:\(partition):s3:::${DataBucket}"],
                       condition: "StringLike s3:prefix sub:${DataPrefix}*"),
+            Statement(sid: "CheckData", actions: ["s3:GetObject"], resources: [dataObjects], condition: nil),
             Statement(sid: "WriteResults", actions: ["s3:PutObject"], resources: [resultsObjects], condition: nil),
         ]),
         "RankRole": ("lambda.amazonaws.com", [

@@ -151,6 +151,36 @@ final class PartitionTests: XCTestCase {
         XCTAssertEqual(partition.redshift.map { Data(buffer: $0) }, expected.suffix(count * 4))
     }
 
+    /// Bytes already in memory (a downloaded S3 object) open without a copy
+    /// and read the same as the mapped file, for both formats.
+    func testPartitionsOpenInPlaceFromMemory() throws {
+        final class Owner { let data: Data; init(_ data: Data) { self.data = data } }
+        let safetensors = dir.appendingPathComponent("1.safetensors")
+        try PartitionGenerator(partition: .mb25, seed: 5).generateFile(index: 1, sampleCount: 6, to: safetensors)
+        for url in [safetensors, Self.torchFixtures.appendingPathComponent("ds3.pt")] {
+            let owner = Owner(try Data(contentsOf: url))
+            let fromFile = try Partition.open(url)
+            let inMemory = try owner.data.withUnsafeBytes { bytes in
+                let partition = try Partition.open(bytes: bytes, owner: owner, source: "s3://bucket/\(url.lastPathComponent)")
+                let start = UnsafeRawPointer(partition.images.baseAddress!)
+                XCTAssertTrue(start >= bytes.baseAddress! && start < bytes.baseAddress! + bytes.count,
+                              "\(url.lastPathComponent): the images must be read in place, not copied")
+                return partition
+            }
+            XCTAssertEqual(inMemory.count, fromFile.count)
+            XCTAssertEqual(Data(buffer: inMemory.images), Data(buffer: fromFile.images))
+            XCTAssertEqual(Data(buffer: inMemory.magnitudes), Data(buffer: fromFile.magnitudes))
+            XCTAssertFalse(inMemory.imagesAreFileMapped)
+            XCTAssertEqual(inMemory.name, url.lastPathComponent)
+        }
+        let text = Owner(Data("not a partition".utf8))
+        XCTAssertThrowsError(try text.data.withUnsafeBytes {
+            try Partition.open(bytes: $0, owner: text, source: "s3://bucket/prefix/3.safetensors")
+        }) { error in
+            XCTAssertTrue("\(error)".contains("s3://bucket/prefix/3.safetensors"), "\(error)")
+        }
+    }
+
     func testTorchFilesMatchTheirExpectedBytes() throws {
         try checkTorchFixture("ds3", count: 3, zeroCopy: true, fileMapped: true)
         // Images at a storage offset stay zero-copy; strided magnitudes are gathered.

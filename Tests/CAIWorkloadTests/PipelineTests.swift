@@ -1,5 +1,6 @@
 import AstroMAE
 import CAIWorkload
+import CosmicSupport
 import Foundation
 import XCTest
 
@@ -23,14 +24,7 @@ final class PipelineTests: XCTestCase {
     }
 
     func executable() throws -> URL {
-        let exe = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        var dir = exe.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("cosmicbench")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        throw XCTSkip("cosmicbench binary not built beside \(exe.path)")
+        try builtCosmicbench()
     }
 
     /// Writes `files` small synthetic partitions under root/data/tiny/.
@@ -103,27 +97,55 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(summary.ranksFailed, 0)
     }
 
+    func launcher(timeout: Double) throws -> RankLauncher {
+        let storage = LocalStorage(root: root)
+        return RankLauncher(storage: storage, storageConfiguration: .local(root: root.path, mounts: [:]),
+                            scratchDirectory: root.appendingPathComponent("scratch"), executable: try executable(),
+                            concurrency: 1, timeoutSeconds: timeout)
+    }
+
     func testCrashedAndKilledRanksAreRecordedAndOthersFinish() throws {
-        let data = try makeData(files: 1, samples: 40)
-        let out = root.appendingPathComponent("out").path
-        let good = RankJob(rank: 0, worldSize: 3, files: [data.appendingPathComponent("1.safetensors").path],
-                           batchSize: 8, resultDirectory: out, resultPath: "out")
-        let missing = RankJob(rank: 1, worldSize: 3, files: [data.appendingPathComponent("99.safetensors").path],
-                              batchSize: 8, resultDirectory: out, resultPath: "out")
-        let results = RankLauncher(executable: try executable(), concurrency: 1, timeoutSeconds: 120).run([good, missing])
+        _ = try makeData(files: 1, samples: 40)
+        func job(_ rank: Int, _ key: String) -> RankJob {
+            RankJob(rank: rank, worldSize: 3, dataBucket: "data", dataKeys: [key], resultBucket: "results",
+                    resultPath: "out", batchSize: 8)
+        }
+        let good = job(0, "tiny/1.safetensors"), missing = job(1, "tiny/99.safetensors")
+        let results = try launcher(timeout: 120).run([good, missing])
         XCTAssertEqual(results[0].status, .ok)
         XCTAssertEqual(results[1].status, .failed)
         XCTAssertNotEqual(results[1].exitStatus, 0)
         XCTAssertTrue(results[1].stderrTail?.contains("99.safetensors") ?? false, results[1].stderrTail ?? "")
+        // Each result was written once, by the rank that ran, and reads back as returned.
+        let storage = LocalStorage(root: root)
+        for (job, result) in zip([good, missing], results) {
+            let written = try JSONDecoder().decode(
+                RankResult.self, from: storage.read(bucket: "results", key: job.resultKey))
+            XCTAssertEqual(written, result)
+        }
+        XCTAssertGreaterThan(results[0].processSeconds, results[0].inferenceSeconds)
+        XCTAssertGreaterThan(results[0].cpuSeconds, 0)
+        XCTAssertEqual(results[0].runtime, "local")
 
-        // A rank still running at its timeout is killed and recorded as such.
-        let slow = RankJob(rank: 2, worldSize: 3, files: [data.appendingPathComponent("1.safetensors").path],
-                           batchSize: 8, resultDirectory: out, resultPath: "out")
-        let killed = RankLauncher(executable: try executable(), concurrency: 1, timeoutSeconds: 0.02).run([slow])
+        // A rank still running at its timeout is killed and recorded as such, by the launcher.
+        let slow = job(2, "tiny/1.safetensors")
+        let killed = try launcher(timeout: 0.02).run([slow])
         XCTAssertEqual(killed[0].status, .timeout)
         XCTAssertTrue(killed[0].stderrTail?.contains("timeout") ?? false)
-        let onDisk = try JSONDecoder().decode(RankResult.self, from: Data(contentsOf: slow.resultURL))
+        let onDisk = try JSONDecoder().decode(RankResult.self, from: storage.read(bucket: "results", key: slow.resultKey))
         XCTAssertEqual(onDisk.status, .timeout)
+    }
+
+    /// A job naming a key outside its bucket is refused before anything runs.
+    func testTaskWithEscapingKeyIsRefused() throws {
+        let task = RankTask(job: RankJob(rank: 0, worldSize: 1, dataBucket: "data", dataKeys: ["../../etc/passwd"],
+                                         resultBucket: "results", resultPath: "out", batchSize: 8),
+                            storage: .local(root: root.path, mounts: [:]))
+        let file = root.appendingPathComponent("task.json")
+        try JSONEncoder().encode(task).write(to: file)
+        XCTAssertThrowsError(try RankTask.load(contentsOf: file)) { error in
+            XCTAssertTrue("\(error)".contains("../../etc/passwd"), "\(error)")
+        }
     }
 
     func testPipelineErrorsNameTheProblem() throws {
@@ -179,7 +201,19 @@ final class PipelineTests: XCTestCase {
         let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 1, output)
-        XCTAssertTrue(output.contains("cannot read rank job /nonexistent/job.json: no such file or directory"), output)
+        XCTAssertTrue(output.contains("cannot read rank task /nonexistent/job.json: no such file or directory"), output)
         XCTAssertFalse(output.contains("Usage"), output)
     }
+}
+
+/// The `cosmicbench` binary `swift test` built beside the test bundle.
+func builtCosmicbench() throws -> URL {
+    let exe = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    var dir = exe.deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("cosmicbench")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    throw XCTSkip("cosmicbench binary not built beside \(exe.path)")
 }

@@ -29,6 +29,25 @@ final class CompareTests: XCTestCase {
         XCTAssertTrue(result.markdown.contains("regression(s) beyond tolerance"))
     }
 
+    /// 1.38× the time is 1/1.38 of the rate: both are the same slowdown and
+    /// get the same verdict (a signed-change rule passed one and failed the other).
+    func testTimeAndRateOfOneSlowdownAgree() {
+        let wide = SweepComparison.metrics(tolerance: 0.30)
+        let result = SweepComparison.compare(base: rows(time: 3.283, rate: 389.3, rss: 120),
+                                             new: rows(time: 4.532, rate: 282.0, rss: 120), metrics: wide)
+        let verdicts = Dictionary(uniqueKeysWithValues: result.lines.map { ($0.metric, $0.verdict) })
+        XCTAssertEqual(verdicts["median rank inference (s)"], .regression)
+        XCTAssertEqual(verdicts["rank samples/s"], .regression)
+    }
+
+    func testOnlySelectedMetricsAreChecked() {
+        let memoryOnly = SweepComparison.metrics(tolerance: 0.15, kinds: [.memory])
+        let result = SweepComparison.compare(base: rows(time: 5, rate: 250, rss: 800),
+                                             new: rows(time: 9, rate: 100, rss: 800), metrics: memoryOnly)
+        XCTAssertFalse(result.hasRegression)
+        XCTAssertEqual(result.lines.map(\.metric), ["peak RSS (MB)"])
+    }
+
     func testMemoryRegressionFails() {
         let result = SweepComparison.compare(base: rows(time: 5, rate: 250, rss: 800),
                                              new: rows(time: 5, rate: 250, rss: 1000), metrics: metrics)

@@ -112,7 +112,8 @@ final class HonestResultsTests: XCTestCase {
             repetitions = 1
             """, path: "fail.toml")
         spec.outputDirectory = out.path
-        let runner = SweepRunner(spec: spec, runner: ClosureRankRunner { jobs in
+        spec.cacheDirectory = out.appendingPathComponent("cache").path
+        let runner = SweepRunner(spec: spec, executor: ClosureRankExecutor { jobs in
             jobs.map { job in
                 var result = fakeResult(for: job, samples: 1278)
                 result.status = .timeout

@@ -124,7 +124,7 @@ final class ResumeTests: XCTestCase {
         spec.grids = [SweepGrid(partitions: [.mb50], batchSizes: [128], dataSizes: [try DataSize(parsing: "1GB")])]
         spec.repetitions = 1
         var seen: [RankJob] = []
-        let runner = SweepRunner(spec: spec, runner: ClosureRankRunner { jobs in
+        let runner = SweepRunner(spec: spec, executor: ClosureRankExecutor { jobs in
             seen += jobs
             return jobs.map { fakeResult(for: $0, samples: $0.rank == 20 ? 1246 : 2556) }
         }, verifier: ClosureVerifier { _, _ in "ok" }, partitions: PaperPartitions())

@@ -43,14 +43,10 @@ func fakeResult(for job: RankJob, samples: Int, jitter: Double = 0, peakMB: Doub
 /// index and holds the planned sample count.
 struct PaperPartitions: PartitionProviding {
     var sourceDescription: String { "paper" }
+    var dataDirectory: URL { URL(fileURLWithPath: "/nonexistent") }
 
-    func files(for c: SweepConfiguration, ranks: [Int]) throws -> [Int: [PlannedFile]] {
-        var result: [Int: [PlannedFile]] = [:]
-        for rank in ranks {
-            result[rank] = [PlannedFile(url: URL(fileURLWithPath: "/nonexistent/\(c.partition.rawValue)/\(rank + 1).safetensors"),
-                                        samples: c.samplesInFile(rank + 1))]
-        }
-        return result
+    func prepare(_ c: SweepConfiguration, ranks: [Int]) throws -> (prefix: String, names: [String]) {
+        (c.partition.rawValue, (1...c.fileLimit).map { "\($0).safetensors" })
     }
 }
 
@@ -68,7 +64,7 @@ final class FakeSweep {
     func runner(spec: SweepSpec) -> SweepRunner {
         let runner = SweepRunner(
             spec: spec,
-            runner: ClosureRankRunner { jobs in
+            executor: ClosureRankExecutor { jobs in
                 self.calls += 1
                 if let limit = self.failAfterCalls, self.calls > limit {
                     throw InterruptForTest()
@@ -88,9 +84,10 @@ final class FakeSweep {
         return runner
     }
 
-    /// Planned samples of the job's file, recovered from the configuration in its result path.
+    /// Planned samples of the job's file, recovered from the configuration
+    /// in its result path (`<configuration>/<repetition>`).
     private func samples(_ job: RankJob) -> Int {
-        let id = job.resultPath.split(separator: "/").last.map(String.init) ?? ""
+        let id = job.resultPath.split(separator: "/").first.map(String.init) ?? ""
         let partition = PartitionSize(rawValue: String(id.prefix { $0 != "-" }))!
         let index = job.rank + 1
         if id.contains("-files") { return partition.samplesPerFile }

@@ -2,7 +2,9 @@
 
 Setup (unauthenticated): buckets, a least-privilege IAM user (GetObject on
 DATA_BUCKET/DATA_PREFIX/*, PutObject on RESULTS_BUCKET/RESULTS_PREFIX/*,
-ListBucket on both), an admin user with full access, seeded objects. Then
+ListBucket on both), a summarizer user (Get/PutObject on the results
+prefix, ListBucket on the results bucket), an admin user with full access,
+seeded objects. Then
 auth is switched on, one JSON line is printed, and the server runs until
 stdin closes.
 
@@ -79,6 +81,84 @@ def create_user(iam, name: str, policy: dict) -> dict:
     return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
 
 
+def start(port, data_bucket, results_bucket, data_prefix, results_prefix, seeds=(), seed_many=0, seed_big_mb=0,
+          before_auth=None):
+    """Starts moto on 127.0.0.1 with the buckets, users and seeded objects,
+    runs before_auth(endpoint, admin_session) if given (more unauthenticated
+    setup), switches auth on and returns (server, info)."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    patch_raw_uri_signature_check()
+    server = ThreadedMotoServer(harness_common.HOST, port, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+
+    session = boto3.session.Session(aws_access_key_id="setup", aws_secret_access_key="setup", region_name="us-east-1")
+    s3 = session.client("s3", endpoint_url=endpoint)
+    iam = session.client("iam", endpoint_url=endpoint)
+    for bucket in (data_bucket, results_bucket):
+        s3.create_bucket(Bucket=bucket)
+    user = create_user(iam, "cosmicai-worker", {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": f"arn:aws:s3:::{data_bucket}/{data_prefix}/*"},
+            {"Effect": "Allow", "Action": "s3:PutObject",
+             "Resource": f"arn:aws:s3:::{results_bucket}/{results_prefix}/*"},
+            {"Effect": "Allow", "Action": "s3:ListBucket",
+             "Resource": [f"arn:aws:s3:::{data_bucket}", f"arn:aws:s3:::{results_bucket}"]},
+        ],
+    })
+    # The summarizer's role in deploy/template.json: read and write the results.
+    summarizer = create_user(iam, "cosmicai-summarizer", {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+             "Resource": f"arn:aws:s3:::{results_bucket}/{results_prefix}/*"},
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{results_bucket}"},
+        ],
+    })
+    admin = create_user(iam, "cosmicai-admin", {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    })
+
+    backend = s3_backends[ACCOUNT]["aws"]
+    seeded = {}
+    for key in seeds:
+        text = f"seeded:{key}"
+        full_key = f"{data_prefix}/{key}"
+        backend.put_object(data_bucket, full_key, text.encode("utf-8"))
+        seeded[full_key] = text
+    for index in range(seed_many):
+        backend.put_object(data_bucket, f"{data_prefix}/many/obj-{index:05d}.json", b"{}")
+    big = {}
+    if seed_big_mb:
+        body = pattern_bytes(seed_big_mb * 1024 * 1024)
+        big_key = f"{data_prefix}/big.bin"
+        backend.put_object(data_bucket, big_key, body)
+        big = {"key": big_key, "size": len(body), "md5": hashlib.md5(body).hexdigest()}
+        del body
+
+    if before_auth is not None:
+        before_auth(endpoint, session)
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request).read()
+
+    info = {
+        "endpoint": endpoint, "region": "us-east-1",
+        "access_key_id": user["access_key_id"], "secret_access_key": user["secret_access_key"],
+        "admin_access_key_id": admin["access_key_id"], "admin_secret_access_key": admin["secret_access_key"],
+        "summarizer_access_key_id": summarizer["access_key_id"],
+        "summarizer_secret_access_key": summarizer["secret_access_key"],
+        "data_bucket": data_bucket, "results_bucket": results_bucket,
+        "data_prefix": data_prefix, "results_prefix": results_prefix,
+        "seeded": seeded, "big": big,
+    }
+    return server, info
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -92,63 +172,9 @@ def main() -> None:
     parser.add_argument("--seed-big-mb", type=int, default=0, help="a pattern object DATA_PREFIX/big.bin of N MiB")
     args = parser.parse_args()
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    patch_raw_uri_signature_check()
-    server = ThreadedMotoServer(harness_common.HOST, args.port, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-
-    session = boto3.session.Session(aws_access_key_id="setup", aws_secret_access_key="setup", region_name="us-east-1")
-    s3 = session.client("s3", endpoint_url=endpoint)
-    iam = session.client("iam", endpoint_url=endpoint)
-    for bucket in (args.data_bucket, args.results_bucket):
-        s3.create_bucket(Bucket=bucket)
-    user = create_user(iam, "cosmicai-worker", {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "s3:GetObject",
-             "Resource": f"arn:aws:s3:::{args.data_bucket}/{args.data_prefix}/*"},
-            {"Effect": "Allow", "Action": "s3:PutObject",
-             "Resource": f"arn:aws:s3:::{args.results_bucket}/{args.results_prefix}/*"},
-            {"Effect": "Allow", "Action": "s3:ListBucket",
-             "Resource": [f"arn:aws:s3:::{args.data_bucket}", f"arn:aws:s3:::{args.results_bucket}"]},
-        ],
-    })
-    admin = create_user(iam, "cosmicai-admin", {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-    })
-
-    backend = s3_backends[ACCOUNT]["aws"]
-    seeded = {}
-    for key in args.seed:
-        text = f"seeded:{key}"
-        full_key = f"{args.data_prefix}/{key}"
-        backend.put_object(args.data_bucket, full_key, text.encode("utf-8"))
-        seeded[full_key] = text
-    for index in range(args.seed_many):
-        backend.put_object(args.data_bucket, f"{args.data_prefix}/many/obj-{index:05d}.json", b"{}")
-    big = {}
-    if args.seed_big_mb:
-        body = pattern_bytes(args.seed_big_mb * 1024 * 1024)
-        big_key = f"{args.data_prefix}/big.bin"
-        backend.put_object(args.data_bucket, big_key, body)
-        big = {"key": big_key, "size": len(body), "md5": hashlib.md5(body).hexdigest()}
-        del body
-
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST",
-                                     headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request).read()
-
-    harness_common.announce({
-        "endpoint": endpoint, "region": "us-east-1",
-        "access_key_id": user["access_key_id"], "secret_access_key": user["secret_access_key"],
-        "admin_access_key_id": admin["access_key_id"], "admin_secret_access_key": admin["secret_access_key"],
-        "data_bucket": args.data_bucket, "results_bucket": args.results_bucket,
-        "data_prefix": args.data_prefix, "results_prefix": args.results_prefix,
-        "seeded": seeded, "big": big,
-    })
+    server, info = start(args.port, args.data_bucket, args.results_bucket, args.data_prefix, args.results_prefix,
+                         seeds=args.seed, seed_many=args.seed_many, seed_big_mb=args.seed_big_mb)
+    harness_common.announce(info)
     harness_common.serve_until_stdin_closes()
     server.stop()
 
