@@ -18,7 +18,8 @@
 #   2. callgrind instruction count of one forward pass (batch 4) vs
 #      Benchmarks/baselines/callgrind_forward.txt (perf events, and so
 #      package-benchmark's `instructions` metric, are unavailable on this VM).
-#   3. the quick sweep (`cosmicbench sweep`, 1 repetition) between two
+#   3. the quick sweep (`cosmicbench sweep`, 1 repetition; confirmed by a
+#      second run on a regression) between two
 #      `cosmicbench bench` probes: its ranks' samples/s over the model-only
 #      samples/s of the same run (Benchmarks/sweep_efficiency.py) vs
 #      Benchmarks/baselines/sweep_efficiency.tsv; and its peak RSS and
@@ -71,7 +72,12 @@ CALLGRIND_BATCH=4
 CALLGRIND_TOLERANCE=0.5
 # Slowdown factor (minus 1) of the quick sweep's pipeline efficiency allowed
 # before it is a regression.
-SWEEP_TOLERANCE=0.25
+# Run-to-run spread seen here: 0.80-1.13 for one configuration within minutes
+# (the probes themselves moved 362-438 samples/s), so a loose threshold, a
+# median baseline and a confirming second run; the model's speed is gated
+# tightly by the callgrind count and the package benchmarks.
+SWEEP_TOLERANCE=0.35
+SWEEP_UPDATE_RUNS=3
 SWEEP_BASELINE=Benchmarks/baselines/sweep_efficiency.tsv
 # A rank's peak RSS varied 125–164 MB between otherwise identical quick
 # sweeps on this machine (page-cache faults of the mapped partition), so the
@@ -229,10 +235,10 @@ callgrind_update() {
     echo "instructions $new"
 }
 
-# Model-only samples/s of `cosmicbench bench` at the quick sweep's batch,
+# Model-only samples/s of `cosmicbench bench` at the quick sweep's batch and the ranks' pass size,
 # one thread: the same-run reference the sweep's efficiency is taken against.
 bench_probe() {
-    "$1" bench --batch 128 --seconds 3 --no-roofline --json >"$WORK/probe.json" 2>"$WORK/probe.log" \
+    "$1" bench --batch 128 --micro-batch 64 --seconds 3 --no-roofline --json >"$WORK/probe.json" 2>"$WORK/probe.log" \
         || { tail -20 "$WORK/probe.log" >&2; return 1; }
     python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["samples_per_second"])' "$WORK/probe.json"
 }
@@ -257,15 +263,25 @@ build_cli() {
 }
 
 sweep_update() {
-    note "sweep: recording $SWEEP_BASELINE"
-    local cli
+    note "sweep: recording $SWEEP_BASELINE (median of $SWEEP_UPDATE_RUNS runs)"
+    local cli run
     cli=$(build_cli) || return 2
-    run_quick_sweep "$cli" || return 2
+    for run in $(seq 1 "$SWEEP_UPDATE_RUNS"); do
+        run_quick_sweep "$cli" || return 2
+        python3 Benchmarks/sweep_efficiency.py measure "$WORK/quick/summary.csv" "$SWEEP_REFERENCE" >"$WORK/efficiency-$run.tsv"
+        cat "$WORK/efficiency-$run.tsv"
+    done
     {
-        echo "# Pipeline efficiency of the quick sweep (rank samples/s over model-only bench samples/s, same run), written by $UPDATE_HINT"
-        echo "# recorded $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname); reference $SWEEP_REFERENCE samples/s"
-        python3 Benchmarks/sweep_efficiency.py measure "$WORK/quick/summary.csv" "$SWEEP_REFERENCE"
+        echo "# Pipeline efficiency of the quick sweep (rank samples/s over model-only bench samples/s, same run),"
+        echo "# median of $SWEEP_UPDATE_RUNS runs, written by $UPDATE_HINT on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo "# OpenBLAS kernels: ${OPENBLAS_CORETYPE:-auto-detected}"
+        cat "$WORK"/efficiency-*.tsv | sort | awk -F'\t' '
+            { values[$1] = values[$1] " " $2; order[$1] = 1 }
+            END { for (c in order) { n = split(substr(values[c], 2), v, " ");
+                                     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+                                     printf "%s\t%s\n", c, v[int((n + 1) / 2)] } }' | sort
     } >"$SWEEP_BASELINE.tmp" && mv "$SWEEP_BASELINE.tmp" "$SWEEP_BASELINE"
+    rm -f "$WORK"/efficiency-*.tsv
     cat "$SWEEP_BASELINE"
 }
 
@@ -279,6 +295,13 @@ sweep_gate() {
     python3 Benchmarks/sweep_efficiency.py check "$SWEEP_BASELINE" "$WORK/quick/summary.csv" \
         "$SWEEP_REFERENCE" "$SWEEP_TOLERANCE"
     status=$?
+    if [ $status -eq 1 ] && [ $RETRY -eq 1 ]; then
+        note "sweep: efficiency regression seen; running the sweep once more to confirm"
+        run_quick_sweep "$cli" || return 2
+        python3 Benchmarks/sweep_efficiency.py check "$SWEEP_BASELINE" "$WORK/quick/summary.csv" \
+            "$SWEEP_REFERENCE" "$SWEEP_TOLERANCE"
+        status=$?
+    fi
     case $status in
         0) echo "sweep efficiency: within ${SWEEP_TOLERANCE}x of the baseline" ;;
         1) echo "sweep efficiency: REGRESSION beyond tolerance"; REGRESSED=1 ;;
