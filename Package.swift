@@ -83,7 +83,11 @@ let package = Package(
             swiftSettings: testableSettings
         ),
         .target(name: "AWSDeploy"),
-        .target(name: "CAIWorkload", dependencies: ["AstroMAE", "SafeTensors", "TorchPickle", "CBLAS", "CosmicSupport"]),
+        .target(
+            name: "CAIWorkload",
+            dependencies: ["AstroMAE", "SafeTensors", "TorchPickle", "CBLAS", "CosmicSupport",
+                           .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "CAIWorkloadAWS",
             dependencies: ["CAIWorkload", "AstroMAE", "CosmicSupport", "AWSClient", "LambdaRuntime", "AWSDeploy"]

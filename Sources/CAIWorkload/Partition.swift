@@ -129,8 +129,10 @@ public final class Partition: @unchecked Sendable {
         }
     }
 
+    /// The reader for `path`'s extension (after the last `.` of its last segment).
     private static func format(of path: String) throws -> PartitionFormat {
-        let fileExtension = URL(fileURLWithPath: path).pathExtension
+        let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { path[path.index(after: $0)...] } ?? path[...]
+        let fileExtension = name.utf8.lastIndex(of: UInt8(ascii: ".")).map { String(name[name.index(after: $0)...]) } ?? ""
         guard let format = PartitionFormat(rawValue: fileExtension.lowercased()) else {
             throw PartitionError.unsupportedFormat(path: path, fileExtension: fileExtension)
         }

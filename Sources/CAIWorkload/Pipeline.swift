@@ -56,10 +56,12 @@ public struct Pipeline {
         public var seed: UInt64
         public var executable: URL
         public var replace: Bool
+        /// Kill a rank above this many MiB resident (`RankLauncher.memoryLimitMB`).
+        public var memoryLimitMB: Int?
 
         public init(root: URL, threads: Int = 1, concurrency: Int = 1, timeoutSeconds: Double = 3600,
                     savePredictions: Bool = false, weightsPath: String? = nil, seed: UInt64 = 20_250_108,
-                    executable: URL = RankLauncher.currentExecutable, replace: Bool = false) {
+                    executable: URL = RankLauncher.currentExecutable, replace: Bool = false, memoryLimitMB: Int? = nil) {
             self.root = root
             self.threads = threads
             self.concurrency = concurrency
@@ -69,6 +71,7 @@ public struct Pipeline {
             self.seed = seed
             self.executable = executable
             self.replace = replace
+            self.memoryLimitMB = memoryLimitMB
         }
 
         public var settings: Settings {
@@ -82,10 +85,11 @@ public struct Pipeline {
     public init(local options: Options, scratch: URL? = nil) {
         let root = options.root.standardizedFileURL
         let storage = LocalStorage(root: root)
-        let launcher = RankLauncher(
+        var launcher = RankLauncher(
             storage: storage, storageConfiguration: .local(root: root.path, mounts: [:]),
             scratchDirectory: scratch ?? root,
             executable: options.executable, concurrency: options.concurrency, timeoutSeconds: options.timeoutSeconds)
+        launcher.memoryLimitMB = options.memoryLimitMB
         self.init(storage: storage, executor: launcher, settings: options.settings)
     }
 

@@ -20,6 +20,10 @@ public struct RankLauncher: RankExecutor, Sendable {
     public var timeoutSeconds: Double
     /// Extra environment for the children (e.g. OPENBLAS_CORETYPE).
     public var environment: [String: String]
+    /// A rank whose resident memory exceeds this many MiB is killed
+    /// (SIGKILL) and recorded as out of memory, as Lambda stops a function
+    /// that outgrows its memory size; nil for no limit.
+    public var memoryLimitMB: Int?
     /// The storage the jobs name, as the children open it.
     public var storageConfiguration: StorageConfiguration
     /// The same storage, opened here to read results back.
@@ -38,6 +42,7 @@ public struct RankLauncher: RankExecutor, Sendable {
         self.concurrency = max(1, concurrency)
         self.timeoutSeconds = timeoutSeconds
         self.environment = environment
+        self.memoryLimitMB = nil
     }
 
     /// This process's own binary.
@@ -55,6 +60,9 @@ public struct RankLauncher: RankExecutor, Sendable {
         /// needs no read access to the results.
         let reportURL: URL
         var killed = false
+        /// Resident MiB when the memory limit was hit, nil otherwise.
+        var overMemoryMB: Double?
+        var lastMemoryCheck = 0.0
     }
 
     /// Runs every job and returns one result per job, in job order. Ranks
@@ -91,9 +99,17 @@ public struct RankLauncher: RankExecutor, Sendable {
                     running[index] = nil
                     reaped = true
                     finish(index, collect(child, status: status, seconds: elapsed))
-                } else if elapsed > timeoutSeconds, !child.killed {
+                } else if elapsed > timeoutSeconds, !child.killed, child.overMemoryMB == nil {
                     kill(child.pid, SIGKILL)
                     running[index]?.killed = true
+                } else if let limit = memoryLimitMB, child.overMemoryMB == nil,
+                          elapsed - child.lastMemoryCheck >= Self.memoryCheckInterval {
+                    running[index]?.lastMemoryCheck = elapsed
+                    let resident = Double(ProcessStats.residentBytes(of: child.pid) ?? 0) / 1_048_576
+                    if resident > Double(limit) {
+                        kill(child.pid, SIGKILL)
+                        running[index]?.overMemoryMB = resident
+                    }
                 }
             }
             if !reaped { usleep(5_000) }
@@ -156,9 +172,14 @@ public struct RankLauncher: RankExecutor, Sendable {
                                       + storage.displayName(bucket: job.resultBucket, key: job.resultKey) + "\n" + stderr,
                                   processSeconds: seconds), of: job)
         }
+        if let resident = child.overMemoryMB, let limit = memoryLimitMB {
+            let reason = String(format: "out of memory (limit %d MB): killed at %.0f MB resident\n", limit, resident)
+            return record(.failed(job, status: .failed, exitStatus: code, reason: reason + stderr, processSeconds: seconds),
+                          of: job)
+        }
         let statusKind: RankResult.Status = child.killed ? .timeout : .failed
         let reason = child.killed ? "killed after \(timeoutSeconds) s timeout\n" + stderr
-            : exited ? stderr : "terminated by signal \(-code)\n" + stderr
+            : exited ? stderr : "killed by signal \(-code)\(Self.signalName(-code))\n" + stderr
         return record(.failed(job, status: statusKind, exitStatus: code, reason: reason, processSeconds: seconds), of: job)
     }
 
@@ -180,6 +201,16 @@ public struct RankLauncher: RankExecutor, Sendable {
         result.stderrTail = nil
         try? RankWorker.write(result, of: job, to: storage)
         return result
+    }
+
+    /// How often a running rank's resident memory is read against the limit.
+    static let memoryCheckInterval = 0.01
+
+    /// " (SIGKILL)" and the like for the common signals.
+    static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS",
+                                      SIGILL: "SIGILL", SIGTERM: "SIGTERM", SIGTRAP: "SIGTRAP", SIGFPE: "SIGFPE"]
+        return names[signal].map { " (\($0))" } ?? ""
     }
 
     /// The last 2 KB of a log file.

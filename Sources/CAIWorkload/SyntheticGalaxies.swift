@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SafeTensors
 
@@ -353,28 +354,46 @@ public struct PartitionGenerator: Sendable {
                 }
             }
         }
-        var writer = SafeTensorsWriter(metadata: metadata(fileIndex: index, sampleCount: sampleCount))
+        var digest = SHA256()
+        for bytes in [images, magnitudes, redshift] { digest.update(data: bytes) }
+        var metadata = metadata(fileIndex: index, sampleCount: sampleCount)
+        metadata[Self.contentDigestKey] = Self.hex(digest.finalize())
+        var writer = SafeTensorsWriter(metadata: metadata)
         try writer.add("images", dtype: .f32, shape: [sampleCount, SampleFormat.bandCount, SampleFormat.height, SampleFormat.width], bytes: images)
         try writer.add("magnitudes", dtype: .f64, shape: [sampleCount, SampleFormat.bandCount], bytes: magnitudes)
         try writer.add("redshift", dtype: .f32, shape: [sampleCount], bytes: redshift)
         try writer.write(to: url)
     }
 
-    /// Whether `url` already holds exactly the file `generateFile` would write
-    /// (judged by its header: generator, version, seed, partition, index, count
-    /// and tensor shapes), so an interrupted generation can resume.
+    /// Metadata key of the SHA-256 of the file's tensor bytes (images,
+    /// magnitudes, redshift, in that order), written at generation.
+    public static let contentDigestKey = "content_sha256"
+
+    /// Whether `url` already holds exactly the file `generateFile` would write:
+    /// its header (generator, version, seed, partition, index, count, tensor
+    /// shapes) and its content, whose SHA-256 must match the digest recorded
+    /// at generation, so a cache file damaged since is regenerated, never
+    /// reused, and an interrupted generation resumes.
     public func isComplete(fileIndex index: Int, sampleCount: Int, at url: URL) -> Bool {
         guard let file = try? SafeTensorsFile(contentsOf: url) else { return false }
-        guard file.metadata == metadata(fileIndex: index, sampleCount: sampleCount) else { return false }
+        var identity = file.metadata
+        guard let recorded = identity.removeValue(forKey: Self.contentDigestKey),
+              identity == metadata(fileIndex: index, sampleCount: sampleCount) else { return false }
         let expected: [(String, DType, [Int])] = [
             ("images", .f32, [sampleCount, SampleFormat.bandCount, SampleFormat.height, SampleFormat.width]),
             ("magnitudes", .f64, [sampleCount, SampleFormat.bandCount]),
             ("redshift", .f32, [sampleCount]),
         ]
-        return expected.allSatisfy { name, dtype, shape in
-            guard let info = try? file.info(name) else { return false }
-            return info.dtype == dtype && info.shape == shape
+        var digest = SHA256()
+        for (name, dtype, shape) in expected {
+            guard let info = try? file.info(name), info.dtype == dtype, info.shape == shape,
+                  (try? file.withUnsafeBytes(of: name, { digest.update(bufferPointer: $0) })) != nil else { return false }
         }
+        return Self.hex(digest.finalize()) == recorded
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        digest.map { String(format: "%02x", $0) }.joined()
     }
 
     private func validate(index: Int, sampleCount: Int) throws {

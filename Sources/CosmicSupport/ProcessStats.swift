@@ -14,6 +14,11 @@ public enum ProcessStats {
         statusField("VmRSS:") ?? 0
     }
 
+    /// Resident set size of process `pid` in bytes, nil once it is gone.
+    public static func residentBytes(of pid: pid_t) -> Int? {
+        statusField("VmRSS:", file: "/proc/\(pid)/status")
+    }
+
     /// User + system CPU seconds consumed by this process so far.
     public static func cpuSeconds() -> Double {
         var usage = rusage()
@@ -56,8 +61,8 @@ public enum ProcessStats {
         return Int(usage.ru_maxrss) * 1024
     }
 
-    private static func statusField(_ key: String) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    private static func statusField(_ key: String, file: String = "/proc/self/status") -> Int? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(key) {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
             guard parts.count >= 2, let kb = Int(parts[1]) else { return nil }

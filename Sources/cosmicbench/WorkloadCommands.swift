@@ -120,6 +120,9 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Write {rank}.predictions.csv (file,index,redshift,prediction).")
     var savePredictions = false
 
+    @Option(name: .long, help: "Kill a rank whose resident memory exceeds this many MB and record it as out of memory, as Lambda does at its memory size.")
+    var memoryLimit: Int?
+
     @Flag(name: .long, help: "Remove what an earlier run left in the result folder (after every check passed) instead of refusing.")
     var replace = false
 
@@ -129,6 +132,9 @@ struct Run: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
+        if let memoryLimit, memoryLimit < 1 {
+            throw ValidationError("--memory-limit must be at least 1 MB, got \(memoryLimit)")
+        }
     }
 
     func run() throws {
@@ -137,7 +143,7 @@ struct Run: ParsableCommand {
             root: URL(fileURLWithPath: root), threads: threads, concurrency: jobs, timeoutSeconds: timeout,
             savePredictions: savePredictions,
             weightsPath: model.weights.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, seed: model.seed,
-            replace: replace)
+            replace: replace, memoryLimitMB: memoryLimit)
         let opened = try storage.configuration(root: options.root).open()
         defer { opened.shutdown() }
         let pipeline: Pipeline
@@ -147,8 +153,9 @@ struct Run: ParsableCommand {
         case .s3:
             let scratch = FileManager.default.temporaryDirectory
                 .appendingPathComponent("cosmicbench-run-\(getpid())", isDirectory: true)
-            let launcher = RankLauncher(storage: opened.storage, storageConfiguration: .s3, scratchDirectory: scratch,
+            var launcher = RankLauncher(storage: opened.storage, storageConfiguration: .s3, scratchDirectory: scratch,
                                         concurrency: jobs, timeoutSeconds: timeout)
+            launcher.memoryLimitMB = memoryLimit
             pipeline = Pipeline(storage: opened.storage, executor: launcher, settings: options.settings)
         }
         let progress = TerminalProgress(label: "ranks")
@@ -163,7 +170,7 @@ struct Run: ParsableCommand {
         }
         progress.finish()
         for result in results where result.status == .failed || result.status == .timeout {
-            let reason = (result.stderrTail ?? "").split(separator: "\n").last.map(String.init) ?? ""
+            let reason = (result.stderrTail ?? "").split(separator: "\n").first.map(String.init) ?? ""
             print("rank \(result.rank) \(result.status.rawValue) (exit \(result.exitStatus.map(String.init) ?? "-")): \(reason)")
         }
         print(summary.line)
