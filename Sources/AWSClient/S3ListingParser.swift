@@ -57,6 +57,7 @@ public enum S3ListingParser {
         if data.range(of: Data("<!DOCTYPE".utf8)) != nil || data.range(of: Data("<!ENTITY".utf8)) != nil {
             throw S3ListingParseError(reason: "document declares a DTD or entities, which S3 never sends")
         }
+        try checkProcessingInstructions(data)
         let builder = ListingBuilder()
         let parser = XMLParser(data: data)
         parser.shouldResolveExternalEntities = false
@@ -69,6 +70,46 @@ public enum S3ListingParser {
             throw S3ListingParseError(reason: "malformed XML at line \(parser.lineNumber), column \(parser.columnNumber)\(detail)")
         }
         return try builder.page()
+    }
+}
+
+extension S3ListingParser {
+    /// S3 sends one XML declaration first and no other processing
+    /// instruction. FoundationXML dereferences a null pointer on a
+    /// processing instruction without data (`<?x?>`, found by the fuzzer),
+    /// so any `<?` other than a leading `<?xml ...?>` declaration, and a
+    /// declared encoding other than UTF-8, are refused before parsing.
+    static func checkProcessingInstructions(_ data: Data) throws {
+        let bytes = [UInt8](data)
+        var start = 0
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
+        while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
+        var searchFrom = 0
+        if bytes[start...].starts(with: Array("<?xml".utf8)),
+           start + 5 < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start + 5]) {
+            guard let end = find(Array("?>".utf8), in: bytes, from: start) else {
+                throw S3ListingParseError(reason: "unterminated XML declaration")
+            }
+            let declaration = String(decoding: bytes[start..<end], as: UTF8.self).lowercased()
+            if let range = declaration.range(of: "encoding") {
+                let rest = declaration[range.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
+                guard rest.hasPrefix("utf-8\"") || rest.hasPrefix("utf-8'") else {
+                    throw S3ListingParseError(reason: "XML declaration names an encoding other than UTF-8")
+                }
+            }
+            searchFrom = end + 2
+        }
+        if let other = find(Array("<?".utf8), in: bytes, from: searchFrom) {
+            throw S3ListingParseError(reason: "processing instruction at offset \(other), which S3 never sends")
+        }
+    }
+
+    private static func find(_ needle: [UInt8], in bytes: [UInt8], from: Int) -> Int? {
+        guard needle.count <= bytes.count, from <= bytes.count - needle.count else { return nil }
+        for index in from...(bytes.count - needle.count) where bytes[index] == needle[0] {
+            if bytes[index..<(index + needle.count)].elementsEqual(needle) { return index }
+        }
+        return nil
     }
 }
 

@@ -194,7 +194,8 @@ public struct SweepSpec: Equatable, Sendable {
         let root: TOMLTable
         try TOMLPrecheck.validate(text, path: path)
         do {
-            root = try TOMLTable(string: text)
+            // A final newline keeps toml++ off its end-of-text assertions.
+            root = try TOMLTable(string: text.hasSuffix("\n") ? text : text + "\n")
         } catch let error as TOMLParseError {
             throw SweepError.invalidTOML(path: path, line: error.source.begin.line, column: error.source.begin.column,
                                          reason: error.description)

@@ -8,7 +8,10 @@ import Foundation
 /// where an array element should start (`[1,}]`). A spec file is untrusted
 /// input, so those shapes are refused here with an ordinary error. Sweep
 /// specs need neither inline tables nor multi-line strings, so both are
-/// refused too, which removes the states the crashes came from.
+/// refused too, which removes the states the crashes came from. Nor do they
+/// need dates or times: toml++ also asserts on a time cut short at the end
+/// of the text (`x = 6335-05-13Tr07:`), so bare `:` and digit-`-`-digit are
+/// refused, and `SweepSpec` hands toml++ the text with a final newline.
 enum TOMLPrecheck {
     static func validate(_ text: String, path: String) throws {
         var arrayDepth = 0
@@ -22,6 +25,8 @@ enum TOMLPrecheck {
                 .invalidTOML(path: path, line: lineNumber, column: column + 1, reason: reason)
             }
             var index = 0
+            // A byte-order mark may open the text (toml++ skips it too).
+            if offset == 0, scalars.first == "\u{FEFF}" { index = 1 }
             while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 }
             if arrayDepth == 0, index < scalars.count, scalars[index] == "[" {
                 try checkHeader(scalars, from: index, fail: fail)
@@ -62,6 +67,10 @@ enum TOMLPrecheck {
                     arrayDepth = max(0, arrayDepth - 1)
                 case ",":
                     if needsValue() { throw fail(index, "a value must come before \",\"") }
+                case ":":
+                    throw fail(index, "dates and times are not sweep-spec values (quote text)")
+                case "-" where index > 0 && index + 1 < scalars.count && isDigit(scalars[index - 1]) && isDigit(scalars[index + 1]):
+                    throw fail(index, "dates and times are not sweep-spec values (quote text)")
                 default:
                     break
                 }
@@ -72,6 +81,8 @@ enum TOMLPrecheck {
             if last == "=" { throw fail(scalars.count, "a value must follow \"=\" on its line") }
         }
     }
+
+    private static func isDigit(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) }
 
     /// `[name]` or `[[name]]` on one line: the name starts with a bare-key
     /// character or a quote, and the brackets close.

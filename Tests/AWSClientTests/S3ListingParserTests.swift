@@ -67,6 +67,22 @@ final class S3ListingParserTests: XCTestCase {
         assertRejected("<ListBucketResult><Contents><Key>&undefined;</Key><Size>1</Size></Contents></ListBucketResult>", mentioning: ["undefined"])
     }
 
+    /// FoundationXML crashed (a null pointer in strlen) on a processing
+    /// instruction without data; the fuzzer's input and its shapes are
+    /// refused before parsing, the ordinary declaration still parses.
+    func testProcessingInstructionsOtherThanTheDeclarationAreRefused() throws {
+        let crashes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/Crashes/fuzz-s3-listing")
+        for name in try FileManager.default.contentsOfDirectory(atPath: crashes.path) {
+            XCTAssertThrowsError(try S3ListingParser.parse(Data(contentsOf: crashes.appendingPathComponent(name))), name)
+        }
+        assertRejected("<ListBucketResult><?x?></ListBucketResult>", mentioning: ["processing instruction"])
+        assertRejected("<?xml version=\"1.0\"?><ListBucketResult><?pi data?></ListBucketResult>", mentioning: ["processing instruction"])
+        assertRejected("<?xml version=\"1.0\" encoding=\"UTF-9\"?><ListBucketResult/>", mentioning: ["UTF-8"])
+        assertRejected("<?xml version=\"1.0\"", mentioning: ["unterminated"])
+        XCTAssertNoThrow(try S3ListingParser.parse(Data(Self.page.utf8)))
+    }
+
     /// Random corruptions of a valid page must yield a page or an error, never a crash or hang.
     func testMutatedDocumentsNeverCrash() {
         var generator = SplitMix64(seed: 11)

@@ -55,6 +55,28 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 
+    /// A byte-order mark before a bad table header hid it from the check (found by the fuzzer).
+    func testByteOrderMarkDoesNotHideABadHeader() {
+        XCTAssertThrowsError(try SweepSpec(toml: "\u{FEFF}[[[", path: "bom.toml")) { error in
+            XCTAssertTrue("\(error)".contains("table header"), "\(error)")
+        }
+        XCTAssertNoThrow(try SweepSpec(toml: "\u{FEFF}partitions = [\"25MB\"]\nbatch_sizes = [64]\nfile_limits = [1]\n",
+                                       path: "bom-ok.toml"))
+    }
+
+    /// toml++ asserted on a time cut short at the end of the text (found by
+    /// the fuzzer); dates and times are refused, a final newline is added.
+    func testDatesAndTimesAreRejected() {
+        for text in ["partitions = 6335-05-13Trepetitions07:", "partitions = 6335-05-13T07:", "x = 1979-05-27",
+                     "x = 07:32:00", "x = [1979-05-27T07:32:00Z]\n"] {
+            XCTAssertThrowsError(try SweepSpec(toml: text, path: "time.toml"), text) { error in
+                XCTAssertTrue("\(error)".contains("dates and times"), "\(text): \(error)")
+            }
+        }
+        XCTAssertNoThrow(try SweepSpec(toml: "partitions = [\"25MB\"]\nbatch_sizes = [64]\nfile_limits = [1]\n[lambda]\nheadroom = 1.5e-1",
+                                       path: "ok.toml"), "an exponent's minus is not a date")
+    }
+
     /// What a real spec uses still parses: arrays over several lines,
     /// trailing commas, comments, quoted strings holding brackets.
     func testOrdinarySpecsStillParse() throws {
