@@ -25,12 +25,20 @@ public struct LocalStorage: ObjectStorage {
     /// The file of `bucket/key` (or the folder of a prefix), after checking
     /// the key cannot leave its bucket.
     public func url(bucket: String, key: String) throws -> URL {
-        let source = "storage key"
-        let normalized = try StorageLocation.normalizedPrefix(key, key: "key", source: source)
-        return normalized.split(separator: "/").reduce(directory(bucket: bucket)) {
-            $0.appendingPathComponent(String($1))
-        }
+        file(bucket: bucket, normalizedKey: try StorageLocation.normalizedPrefix(key, key: "key", source: Self.keySource))
     }
+
+    /// The file of object `key`, which must be a valid object key (`ObjectKey.validate`).
+    private func objectURL(bucket: String, key: String) throws -> URL {
+        try ObjectKey.validate(key, source: Self.keySource)
+        return file(bucket: bucket, normalizedKey: key)
+    }
+
+    private func file(bucket: String, normalizedKey: String) -> URL {
+        normalizedKey.split(separator: "/").reduce(directory(bucket: bucket)) { $0.appendingPathComponent(String($1)) }
+    }
+
+    private static let keySource = "storage key"
 
     public func displayName(bucket: String, key: String) -> String {
         ((try? url(bucket: bucket, key: key)) ?? directory(bucket: bucket)).path
@@ -51,8 +59,7 @@ public struct LocalStorage: ObjectStorage {
     }
 
     public func openPartition(bucket: String, key: String) throws -> StoredPartition {
-        try ObjectKey.validate(key, source: "storage key")
-        let file = try url(bucket: bucket, key: key)
+        let file = try objectURL(bucket: bucket, key: key)
         let start = MonotonicClock.now()
         let partition = try Partition.open(file)
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
@@ -60,8 +67,7 @@ public struct LocalStorage: ObjectStorage {
     }
 
     public func checkPartition(bucket: String, key: String) throws {
-        try ObjectKey.validate(key, source: "storage key")
-        _ = try Partition.open(try url(bucket: bucket, key: key))
+        _ = try Partition.open(try objectURL(bucket: bucket, key: key))
     }
 
     /// The result folder must stay below the root once symbolic links are
@@ -85,8 +91,7 @@ public struct LocalStorage: ObjectStorage {
     }
 
     public func read(bucket: String, key: String) throws -> Data {
-        try ObjectKey.validate(key, source: "storage key")
-        let file = try url(bucket: bucket, key: key)
+        let file = try objectURL(bucket: bucket, key: key)
         do {
             return try Data(contentsOf: file)
         } catch {
@@ -95,15 +100,13 @@ public struct LocalStorage: ObjectStorage {
     }
 
     public func write(_ data: Data, bucket: String, key: String) throws {
-        try ObjectKey.validate(key, source: "storage key")
-        let file = try url(bucket: bucket, key: key)
+        let file = try objectURL(bucket: bucket, key: key)
         try FileSystem.createDirectories(file.deletingLastPathComponent())
         try AtomicFile.write(data, to: file)
     }
 
     public func remove(bucket: String, key: String) throws {
-        try ObjectKey.validate(key, source: "storage key")
-        let file = try url(bucket: bucket, key: key)
+        let file = try objectURL(bucket: bucket, key: key)
         guard FileManager.default.fileExists(atPath: file.path) else { return }
         try FileSystem.remove(file)
     }

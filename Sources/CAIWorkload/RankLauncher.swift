@@ -87,7 +87,7 @@ public struct RankLauncher: RankExecutor, Sendable {
                 do {
                     running[index] = try spawn(job)
                 } catch {
-                    finish(index, record(failure(job, status: .failed, exit: nil, stderr: "\(error)", seconds: 0), of: job))
+                    finish(index, record(.failed(job, status: .failed, exitStatus: nil, reason: "\(error)", processSeconds: 0), of: job))
                 }
             }
             var reaped = false
@@ -190,14 +190,8 @@ public struct RankLauncher: RankExecutor, Sendable {
         return result
     }
 
-    private func failure(_ job: RankJob, status: RankResult.Status, exit: Int32?, stderr: String, seconds: Double)
-        -> RankResult
-    {
-        .failed(job, status: status, exitStatus: exit, reason: stderr, processSeconds: seconds)
-    }
-
     private func idle(_ job: RankJob) -> RankResult {
-        var result = failure(job, status: .idle, exit: nil, stderr: "", seconds: 0)
+        var result = RankResult.failed(job, status: .idle, exitStatus: nil, reason: "", processSeconds: 0)
         result.stderrTail = nil
         try? RankWorker.write(result, of: job, to: storage)
         return result

@@ -19,15 +19,14 @@ struct Rank: ParsableCommand {
     var task: String
 
     func run() throws {
-        let host = RankWorker.Host.process(runtime: "")
         let task = try RankTask.load(contentsOf: URL(fileURLWithPath: self.task))
+        // The rank's clock starts when the kernel started this process.
+        let host = RankWorker.Host.process(runtime: task.storage.kind)
         let opened = try task.storage.open()
         defer { opened.shutdown() }
-        var processHost = host
-        processHost.runtime = task.storage.kind
         // The result goes to storage once; standard output tells the launcher what it was.
         do {
-            let result = try RankWorker.run(task.job, storage: opened.storage, host: processHost)
+            let result = try RankWorker.run(task.job, storage: opened.storage, host: host)
             FileHandle.standardOutput.write(try RankResult.encoder.encode(result))
         } catch {
             let failure = RankResult.failed(task.job, status: .failed, exitStatus: 1, reason: "\(error)",

@@ -8,10 +8,15 @@ import XCTest
 /// COSMICBENCH_SKIP_E2E=1 to skip it.
 final class EndToEndTests: XCTestCase {
     func binary() throws -> URL {
+        try Self.builtBinary()
+    }
+
+    /// The `cosmicbench` binary built beside the test bundle.
+    static func builtBinary() throws -> URL {
         if ProcessInfo.processInfo.environment["COSMICBENCH_SKIP_E2E"] != nil {
             throw XCTSkip("COSMICBENCH_SKIP_E2E is set")
         }
-        let bundle = Bundle(for: Self.self).bundleURL
+        let bundle = Bundle(for: EndToEndTests.self).bundleURL
         for directory in [bundle.deletingLastPathComponent(), bundle] {
             let candidate = directory.appendingPathComponent("cosmicbench")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }

@@ -16,12 +16,7 @@ final class FaultTests: XCTestCase {
     }
 
     func binary() throws -> URL {
-        let bundle = Bundle(for: Self.self).bundleURL
-        for directory in [bundle.deletingLastPathComponent(), bundle] {
-            let candidate = directory.appendingPathComponent("cosmicbench")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        throw XCTSkip("cosmicbench binary not found beside \(bundle.path)")
+        try EndToEndTests.builtBinary()
     }
 
     /// Partitions of `samples` samples each under `<root>/data/25MB/`.
