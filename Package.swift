@@ -36,6 +36,8 @@ let package = Package(
         .library(name: "TorchPickle", targets: ["TorchPickle"]),
         .library(name: "AWSClient", targets: ["AWSClient"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
+        .library(name: "CAIWorkloadAWS", targets: ["CAIWorkloadAWS"]),
+        .library(name: "AWSDeploy", targets: ["AWSDeploy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -100,11 +102,16 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        .target(
+            name: "SweepAWS",
+            dependencies: ["SweepKit", "CAIWorkload", "CAIWorkloadAWS", "AWSClient", "AWSDeploy", "CosmicSupport",
+                           .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "cosmicbench",
             dependencies: [
                 "AstroMAE", "CAIWorkload", "CAIWorkloadAWS", "LambdaRuntime", "LambdaCost", "SweepKit", "SafeTensors",
-                "CosmicSupport", "AWSDeploy", "BuildInfo",
+                "CosmicSupport", "AWSDeploy", "BuildInfo", "SweepAWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -117,6 +124,7 @@ let package = Package(
         .testTarget(name: "AWSClientTests", dependencies: ["AWSClient"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime"]),
         .testTarget(name: "AWSDeployTests", dependencies: ["AWSDeploy"]),
+        .testTarget(name: "SweepAWSTests", dependencies: ["SweepAWS", "SweepKit", "CAIWorkload", "LambdaCost"]),
         .executableTarget(
             name: "AstroMAEBenchmarks",
             dependencies: [

@@ -41,6 +41,16 @@ let package = Package(
             dependencies: [.product(name: "AWSClient", package: "CosmicBench")],
             swiftSettings: harness
         ),
+        .executableTarget(
+            name: "fuzz-lambda-event",
+            dependencies: [
+                .product(name: "CAIWorkloadAWS", package: "CosmicBench"),
+                .product(name: "CAIWorkload", package: "CosmicBench"),
+                .product(name: "LambdaRuntime", package: "CosmicBench"),
+                .product(name: "AWSDeploy", package: "CosmicBench"),
+            ],
+            swiftSettings: harness
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -6,6 +6,7 @@
 #   scripts/fuzz.sh all SECONDS [libFuzzer args]      every target in turn; records results/fuzz/
 #   scripts/fuzz.sh --record TARGET SECONDS [...]     one target, also recorded in results/fuzz/
 #   scripts/fuzz.sh merge TARGET|all                  minimise discoveries into the committed corpus
+#   scripts/fuzz.sh replay TARGET|all                 run each committed crash input (Fuzz/Crashes/TARGET) once
 #   scripts/fuzz.sh build [TARGET...]                 just build the harnesses (default every one)
 #   scripts/fuzz.sh list                              the target names
 #
@@ -184,6 +185,23 @@ run() {
     return "$status"
 }
 
+# Every input a target once crashed on (Fuzz/Crashes/TARGET), run once through
+# its harness: each must now pass (the unit tests replay them too).
+replay() {
+    local target=$1 dir=$ROOT/Fuzz/Crashes/$1 files=()
+    [ -d "$dir" ] && mapfile -t files < <(find "$dir" -type f | sort)
+    [ ${#files[@]} -gt 0 ] || { echo "fuzz: $target has no committed crash inputs" >&2; return 0; }
+    mkdir -p "$SCRATCH/logs"
+    local log=$SCRATCH/logs/$target.crashes.log
+    if ! "$BIN/$target" -timeout="$TIMEOUT_SECONDS" -rss_limit_mb="$RSS_LIMIT_MB" -malloc_limit_mb="$MALLOC_LIMIT_MB" \
+            "${files[@]}" >"$log" 2>&1; then
+        grep -a -E "Running:|Fatal error|ERROR|SUMMARY" "$log" | tail -6 >&2
+        echo "fuzz: $target fails again on a committed crash input (log: $log)" >&2
+        return 1
+    fi
+    echo "fuzz: $target: ${#files[@]} committed crash inputs replayed clean" >&2
+}
+
 # Keeps the hand-made seed-*/fixture-* inputs and adds, from the committed
 # corpus and the discoveries, only the inputs that add coverage to them.
 merge() {
@@ -213,6 +231,14 @@ if [ "${1:-}" = "--record" ]; then RECORD=1; shift; fi
 case "${1:-}" in
     list) targets ;;
     build) shift; build "$@" ;;
+    replay)
+        [ -n "${2:-}" ] || { echo "usage: scripts/fuzz.sh replay TARGET|all" >&2; exit 2; }
+        if [ "$2" = all ]; then set -- $(targets); else check_target "$2"; set -- "$2"; fi
+        build "$@" || exit 2
+        failed=0
+        for t in "$@"; do replay "$t" || failed=1; done
+        exit "$failed"
+        ;;
     merge)
         [ -n "${2:-}" ] || { echo "usage: scripts/fuzz.sh merge TARGET|all" >&2; exit 2; }
         if [ "$2" = all ]; then
@@ -231,7 +257,7 @@ case "${1:-}" in
         exit "$failed"
         ;;
     ""|-h|--help)
-        sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
         ;;
     *)
         target=$1

@@ -21,7 +21,7 @@ for pin in "${pins[@]}"; do
     read -r installed spec <<<"$pin"
     name=${installed%%==*}
     version=${installed##*==}
-    have=$(python3 -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')
+    have=$(python3 -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p' || true)
     [ "$have" = "$version" ] || missing+=("$spec")
 done
 # moto's server needs flask; a moto installed without the [server] extra lacks it.

@@ -118,7 +118,7 @@ def table(directory):
         lines.append("None so far.")
     lines += ["- `Fuzz/Crashes/%s` (%d bytes)" % (os.path.relpath(path, crashes_root), os.path.getsize(path))
               for path in found]
-    lines += ["", "Each is replayed by a regression test that requires a clean error (`FuzzRegressionTests` for sweep specs, `S3ListingParserTests` for listings).", ""]
+    lines += ["", "Each is replayed by a regression test that requires a clean error (`FuzzRegressionTests` for sweep specs, `S3ListingParserTests` for listings, `LambdaEventFuzzRegressionTests` and `NextInvocationFuzzRegressionTests` for Lambda events) and by its harness in `scripts/fuzz-ci.sh`.", ""]
     write_atomic(os.path.join(directory, "README.md"), "\n".join(lines))
 
 

@@ -155,6 +155,57 @@ def s3_listing_seeds():
           "</ListBucketResult>").encode())
 
 
+def lambda_event_seeds():
+    """Runtime API `next` responses as the worker reads them: header lines, a
+    blank line, the event. The events are those the state machine sends
+    (StateMachineDefinition: the payload, the Map's ItemSelector, the
+    summarizer's Payload) and those scripts/aws-harness/pipeline_check.py sends
+    the worker; the headers are Lambda's (request id, deadline, function ARN,
+    X-Ray trace id)."""
+    demo = {"bucket": "cosmicai-results", "file_limit": "4", "batch_size": 512, "object_type": "folder",
+            "S3_object_name": "Anomaly Detection", "script": "/tmp/Anomaly Detection/Inference/inference.py",
+            "result_path": "result-partition-100MB/1GB/1", "data_bucket": "cosmicai-data", "data_prefix": "100MB"}
+    harness = {"bucket": "cosmicai-results", "file_limit": 2, "batch_size": 16, "object_type": "folder",
+               "S3_object_name": "Anomaly Detection", "script": "inference.py",
+               "result_path": "Anomaly Detection/lambda run", "data_bucket": "cosmicai-data", "data_prefix": "25MB"}
+    data_map = [["1.safetensors", "2.safetensors"], ["3.pt"], ["4.safetensors"], []]
+
+    def response(event, request_id="8476a536-e9f4-11e8-9739-2dfe598c3fcd", deadline="1764633600000",
+                 arn="arn:aws:lambda:us-east-1:123456789012:function:cosmicbench-Rank",
+                 trace="Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1", extra=()):
+        lines = []
+        for name, value in (("Lambda-Runtime-Aws-Request-Id", request_id), ("Lambda-Runtime-Deadline-Ms", deadline),
+                            ("Lambda-Runtime-Invoked-Function-Arn", arn), ("Lambda-Runtime-Trace-Id", trace)) + tuple(extra):
+            if value is not None:
+                lines.append("%s: %s" % (name, value))
+        body = event if isinstance(event, bytes) else json.dumps(event, separators=(",", ":")).encode()
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+    write("fuzz-lambda-event", "initialize", response(demo))
+    write("fuzz-lambda-event", "initialize-harness", response(harness, arn="arn:aws:lambda:us-east-1:000000000000:function:fake"))
+    write("fuzz-lambda-event", "initialize-world-size", response(dict(demo, file_limit=3, world_size="4")))
+    for rank, files in enumerate(data_map):
+        write("fuzz-lambda-event", "rank-%d" % rank, response({"rank": rank, "files": files, "payload": demo}))
+    write("fuzz-lambda-event", "rank-missing-file", response({"rank": 0, "files": ["77.safetensors"], "payload": harness}))
+    write("fuzz-lambda-event", "rank-out-of-scope",
+          response({"rank": 0, "files": ["1.safetensors"], "payload": dict(harness, result_path="elsewhere/run")}))
+    summarize = {"payload": demo, "data_map": data_map,
+                 "map_limits": {"max_concurrency": 40, "tolerated_failure_percentage": 0}}
+    write("fuzz-lambda-event", "summarize", response(summarize))
+    write("fuzz-lambda-event", "summarize-harness",
+          response({"payload": harness, "data_map": [["1.safetensors"], ["2.safetensors"]]}))
+    # Headers as a client may see them: lower case, no trace id, extra headers.
+    write("fuzz-lambda-event", "headers-lower-case",
+          response({"rank": 1, "files": ["3.pt"], "payload": demo}).replace(b"Lambda-Runtime-", b"lambda-runtime-"))
+    write("fuzz-lambda-event", "headers-client-context",
+          response(harness, trace=None, extra=(("Lambda-Runtime-Client-Context", '{"client":{}}'),
+                                               ("Lambda-Runtime-Cognito-Identity", '{"cognitoIdentityId":"x"}'),
+                                               ("Content-Type", "application/json"))))
+    # What the loop reports as a malformed invocation: no deadline, no ARN, a bad deadline.
+    write("fuzz-lambda-event", "headers-malformed", response(demo, deadline="-5", arn=None, trace=None))
+    write("fuzz-lambda-event", "headers-none", json.dumps({"rank": 0, "files": [], "payload": demo}).encode())
+
+
 if __name__ == "__main__":
     safetensors_seeds()
     payload_seeds()
@@ -162,3 +213,4 @@ if __name__ == "__main__":
     torch_fixture_seeds()
     sweepspec_seeds()
     s3_listing_seeds()
+    lambda_event_seeds()

@@ -47,10 +47,25 @@ public struct AWSEndpoint: Sendable, Equatable {
         service: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> AWSEndpoint {
+        try resolve(serviceID: service, endpointPrefix: service, environment: environment)
+    }
+
+    /// The endpoint of a service whose SDK service id and host prefix
+    /// differ: Step Functions is `SFN` in `AWS_ENDPOINT_URL_SFN` but
+    /// `states.<region>.amazonaws.com`; CloudWatch Logs is `CloudWatch Logs`
+    /// (`AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`) and `logs.<region>...`. The
+    /// variable is the service id uppercased, spaces and `-` as `_`, as
+    /// botocore derives it.
+    public static func resolve(
+        serviceID: String,
+        endpointPrefix service: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> AWSEndpoint {
         let region = region(from: environment)
         let ignore = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
         if !ignore {
-            let specific = "AWS_ENDPOINT_URL_" + service.uppercased().replacingOccurrences(of: "-", with: "_")
+            let specific = "AWS_ENDPOINT_URL_" + serviceID.uppercased()
+                .replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
             for name in [specific, "AWS_ENDPOINT_URL"] {
                 if let value = environment[name], !value.isEmpty {
                     return try parse(url: value, variable: name, region: region)

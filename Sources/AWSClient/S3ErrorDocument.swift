@@ -17,7 +17,8 @@ struct S3ErrorDocument: Equatable {
     static func parse(_ body: Data, status: Int, headers: [(String, String)]) -> S3ErrorDocument {
         let headerRequestID = headers.first { $0.0.lowercased() == "x-amz-request-id" }?.1
         var fields: [String: String] = [:]
-        if !body.isEmpty, body.count <= maxParsedBytes {
+        // The same guard as listings: FoundationXML crashes on some processing instructions.
+        if !body.isEmpty, body.count <= maxParsedBytes, (try? S3ListingParser.checkProcessingInstructions(body)) != nil {
             let collector = ElementTextCollector(wanted: ["Code", "Message", "RequestId"])
             let parser = XMLParser(data: body)
             parser.shouldResolveExternalEntities = false
@@ -44,8 +45,9 @@ struct S3ErrorDocument: Equatable {
     }
 }
 
-/// Collects the text of the first occurrence of each wanted element.
-private final class ElementTextCollector: NSObject, XMLParserDelegate {
+/// Collects the text of the first occurrence of each wanted element (also
+/// used for the XML error bodies of JSON services, see AWSServiceError).
+final class ElementTextCollector: NSObject, XMLParserDelegate {
     let wanted: Set<String>
     var values: [String: String] = [:]
     private var current: String?

@@ -6,6 +6,8 @@ public enum DataMapError: Error, CustomStringConvertible, Equatable {
     case tooFewFiles(prefix: String, found: Int, fileLimit: Int)
     case invalidFileLimit(Int)
     case invalidWorldSize(Int)
+    /// More ranks than `DataMap.maxWorldSize`.
+    case tooManyRanks(worldSize: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum DataMapError: Error, CustomStringConvertible, Equatable {
             return "file_limit is \(value) but must be >= 1"
         case let .invalidWorldSize(value):
             return "world_size is \(value) but must be >= 1"
+        case let .tooManyRanks(worldSize, limit):
+            return "world_size is \(worldSize) but at most \(limit) ranks are supported"
         }
     }
 }
@@ -31,6 +35,13 @@ public struct DataMap: Codable, Equatable, Sendable {
         self.assignments = assignments
     }
 
+    /// Most ranks a split may have. A rank is a child process locally and a
+    /// Lambda invocation (a Distributed Map child) on AWS, whose concurrency
+    /// tops out at 10,000; the split allocates per rank, so an unchecked
+    /// `world_size` from a payload (1e12) made it allocate terabytes (input
+    /// under Fuzz/Crashes/fuzz-lambda-event).
+    public static let maxWorldSize = 10_000
+
     /// CAI's split: keep the first `fileLimit` of the numerically ordered
     /// `files`, then give rank r (0..<worldSize) ceil(filesLeft / ranksLeft)
     /// consecutive files; ranks after the files run out get none.
@@ -38,6 +49,9 @@ public struct DataMap: Codable, Equatable, Sendable {
     public init(files: [String], fileLimit: Int, worldSize: Int, prefix: String) throws {
         guard fileLimit >= 1 else { throw DataMapError.invalidFileLimit(fileLimit) }
         guard worldSize >= 1 else { throw DataMapError.invalidWorldSize(worldSize) }
+        guard worldSize <= Self.maxWorldSize else {
+            throw DataMapError.tooManyRanks(worldSize: worldSize, limit: Self.maxWorldSize)
+        }
         guard files.count >= fileLimit else {
             throw DataMapError.tooFewFiles(prefix: prefix, found: files.count, fileLimit: fileLimit)
         }

@@ -60,6 +60,8 @@ public struct RankResult: Codable, Equatable, Sendable {
     public var lambdaMemoryMB: Int?
     /// Inside a Lambda: true for the invocation that paid for the init.
     public var coldStart: Bool?
+    /// Inside a Lambda: the invocation's request id, which matches its REPORT log line.
+    public var lambdaRequestID: String? = nil
 
     public enum Status: String, Codable, Sendable { case ok, failed, timeout, idle }
 
@@ -78,7 +80,7 @@ public struct RankResult: Codable, Equatable, Sendable {
         case blasCore = "blas_core", threads, blasThreads = "blas_threads", weights
         case weightsSHA256 = "weights_sha256", accuracy
         case storageReadBytes = "storage_read_bytes", runtime, cpusSeen = "cpus_seen"
-        case lambdaMemoryMB = "lambda_memory_mb", coldStart = "cold_start"
+        case lambdaMemoryMB = "lambda_memory_mb", coldStart = "cold_start", lambdaRequestID = "lambda_request_id"
     }
 
     /// A rank that did not finish: every measured figure is zero and the

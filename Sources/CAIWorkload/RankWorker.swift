@@ -22,14 +22,16 @@ public enum RankWorker {
         public var cpuAtStart: Double
         public var lambdaMemoryMB: Int?
         public var coldStart: Bool?
+        public var lambdaRequestID: String?
 
         public init(runtime: String, started: Double, cpuAtStart: Double = 0, lambdaMemoryMB: Int? = nil,
-                    coldStart: Bool? = nil) {
+                    coldStart: Bool? = nil, lambdaRequestID: String? = nil) {
             self.runtime = runtime
             self.started = started
             self.cpuAtStart = cpuAtStart
             self.lambdaMemoryMB = lambdaMemoryMB
             self.coldStart = coldStart
+            self.lambdaRequestID = lambdaRequestID
         }
 
         /// A rank that is a whole process: its clock starts when the kernel started it.
@@ -93,7 +95,8 @@ public enum RankWorker {
             cpuSeconds: ProcessStats.cpuSeconds() - host.cpuAtStart, peakRSSMB: peak, bytesRead: run.bytes,
             blasCore: BLAS.coreName, threads: threads, blasThreads: BLAS.threads, weights: model.weightsSource,
             weightsSHA256: weightsDigest, accuracy: accuracy, storageReadBytes: storageBytes, runtime: host.runtime,
-            cpusSeen: cpusSeen, lambdaMemoryMB: host.lambdaMemoryMB, coldStart: host.coldStart)
+            cpusSeen: cpusSeen, lambdaMemoryMB: host.lambdaMemoryMB, coldStart: host.coldStart,
+            lambdaRequestID: host.lambdaRequestID)
         try write(result, of: job, to: storage)
         return result
     }

@@ -5,7 +5,7 @@ import Foundation
 /// its value or rethrows its error. Must not be called from a task on the
 /// Swift concurrency pool, which it would block; the CLI's main thread and
 /// a Lambda handler's dedicated thread are fine.
-func blocking<Value: Sendable>(_ operation: @escaping @Sendable () async throws -> Value) throws -> Value {
+public func blocking<Value: Sendable>(_ operation: @escaping @Sendable () async throws -> Value) throws -> Value {
     let box = BlockingResult<Value>()
     let done = DispatchSemaphore(value: 0)
     Task.detached {

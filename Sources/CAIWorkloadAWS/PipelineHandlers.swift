@@ -12,15 +12,12 @@ struct InitializeHandler: LambdaHandler {
     let scope: PipelineLambda.Scope
 
     func handle(_ event: Data, context: InvocationContext) async throws -> Data {
-        let payload = try Payload(data: event, path: "initialize event")
-        try scope.check(payload)
+        let payload = try PipelineLambda.decodeInitializeEvent(event, scope: scope)
         let storage = self.storage
         let plan = try await context.withDeadlineBlocking(margin: PipelineLambda.deadlineMargin) {
             try Pipeline(storage: storage, executor: PipelineLambda.noExecutor, settings: .init()).initialize(payload)
         }
-        let echoed = try JSONSerialization.jsonObject(with: event)
-        return try PipelineLambda.json([PipelineEvents.payloadKey: echoed,
-                                        PipelineEvents.dataMapKey: plan.dataMap.assignments])
+        return try PipelineLambda.initializeResult(payload: payload, dataMap: plan.dataMap)
     }
 }
 
@@ -69,33 +66,18 @@ final class RankHandler: LambdaHandler, @unchecked Sendable {
 
     func handle(_ event: Data, context: InvocationContext) async throws -> Data {
         let started = MonotonicClock.now(), cpuAtStart = ProcessStats.cpuSeconds()
-        let object = try PipelineLambda.object(event, handler: "rank")
-        guard let rank = object[PipelineEvents.rankKey] as? Int else {
-            throw LambdaError(errorType: "InvalidEvent", errorMessage: "the rank event needs an integer \"rank\"")
-        }
-        guard let files = object[PipelineEvents.filesKey] as? [String] else {
-            throw LambdaError(errorType: "InvalidEvent", errorMessage: "the rank event needs \"files\": an array of names")
-        }
-        guard let value = object[PipelineEvents.payloadKey] else {
-            throw LambdaError(errorType: "InvalidEvent", errorMessage: "the rank event needs the CAI \"payload\"")
-        }
-        let payload = try PipelineLambda.payload(value, source: "rank event payload")
-        try scope.check(payload)
-        let job = RankJob(
-            rank: rank, worldSize: payload.worldSize, dataBucket: payload.dataBucket,
-            dataKeys: files.map { ObjectKey.join(payload.dataPrefix, $0) }, resultBucket: payload.bucket,
-            resultPath: payload.resultPath, batchSize: payload.batchSize, threads: threads, weightsPath: weightsPath,
-            seed: seed, savePredictions: savePredictions)
-        try job.validate(source: "rank event")
+        let job = try PipelineLambda.decodeRankEvent(event, scope: scope, threads: threads, weightsPath: weightsPath,
+                                                     seed: seed, savePredictions: savePredictions)
         let host = RankWorker.Host(runtime: "lambda", started: started, cpuAtStart: cpuAtStart,
-                                   lambdaMemoryMB: memoryMB, coldStart: context.isColdStart)
+                                   lambdaMemoryMB: memoryMB, coldStart: context.isColdStart,
+                                   lambdaRequestID: context.requestID)
         let result = try await context.withDeadlineBlocking(margin: PipelineLambda.deadlineMargin) {
             try self.lock.withLock {
                 try RankWorker.run(job, storage: self.storage, host: host, model: self.model,
                                    weightsDigest: self.weightsDigest)
             }
         }
-        return try PipelineLambda.json([PipelineEvents.rankKey: rank, PipelineEvents.statusKey: result.status.rawValue])
+        return try PipelineLambda.json([PipelineEvents.rankKey: job.rank, PipelineEvents.statusKey: result.status.rawValue])
     }
 }
 
@@ -107,18 +89,10 @@ struct SummarizeHandler: LambdaHandler {
     let scope: PipelineLambda.Scope
 
     func handle(_ event: Data, context: InvocationContext) async throws -> Data {
-        let object = try PipelineLambda.object(event, handler: "summarize")
-        guard let value = object[PipelineEvents.payloadKey] else {
-            throw LambdaError(errorType: "InvalidEvent", errorMessage: "the summarize event needs the CAI \"payload\"")
-        }
-        guard let assignments = object[PipelineEvents.dataMapKey] as? [[String]] else {
-            throw LambdaError(errorType: "InvalidEvent", errorMessage: "the summarize event needs \"data_map\": arrays of names")
-        }
-        let payload = try PipelineLambda.payload(value, source: "summarize event payload")
-        try scope.check(payload)
+        let (payload, dataMap) = try PipelineLambda.decodeSummarizeEvent(event, scope: scope)
         let storage = self.storage
         let summary = try await context.withDeadlineBlocking(margin: PipelineLambda.deadlineMargin) {
-            try Self.summarize(payload: payload, dataMap: DataMap(assignments: assignments), storage: storage)
+            try Self.summarize(payload: payload, dataMap: dataMap, storage: storage)
         }
         return try PipelineLambda.json([
             "combined_key": ObjectKey.join(payload.resultPath, "combined_data.json"), "ranks": summary.ranks,

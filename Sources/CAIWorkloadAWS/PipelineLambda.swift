@@ -47,17 +47,17 @@ public enum PipelineLambda {
 
     /// Where the function's role lets it read and write; a payload pointing
     /// elsewhere is refused by name instead of failing with AccessDenied.
-    struct Scope: Sendable {
+    public struct Scope: Sendable {
         var dataBucket: String?, dataPrefix: String?, resultsBucket: String?, resultsPrefix: String?
 
-        init(environment: [String: String]) {
+        public init(environment: [String: String]) {
             dataBucket = environment[PipelineEvents.dataBucketVariable].flatMap { $0.isEmpty ? nil : $0 }
             dataPrefix = environment[PipelineEvents.dataPrefixVariable]
             resultsBucket = environment[PipelineEvents.resultsBucketVariable].flatMap { $0.isEmpty ? nil : $0 }
             resultsPrefix = environment[PipelineEvents.resultsPrefixVariable]
         }
 
-        func check(_ payload: Payload) throws {
+        public func check(_ payload: Payload) throws {
             func inside(_ prefix: String, _ scope: String?) -> Bool {
                 guard let scope, !scope.isEmpty else { return true }
                 return (prefix + "/").hasPrefix(scope.hasSuffix("/") ? scope : scope + "/")
@@ -82,9 +82,12 @@ public enum PipelineLambda {
     }
 
     /// Decodes a CAI payload from an event value with the payload's own
-    /// diagnostics (unknown keys with suggestions, types, ranges).
+    /// diagnostics (unknown keys with suggestions, types, ranges). The value
+    /// may be any JSON (`"payload": 5` is the payload's "not an object"):
+    /// without `.fragmentsAllowed` JSONSerialization traps on a non-container
+    /// (inputs under Fuzz/Crashes/fuzz-lambda-event).
     static func payload(_ value: Any, source: String) throws -> Payload {
-        let data = try JSONSerialization.data(withJSONObject: value)
+        let data = try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])
         return try Payload(data: data, path: source)
     }
 

@@ -8,6 +8,9 @@ public enum LambdaRuntimeError: Error, Sendable, Equatable, CustomStringConverti
     case invalidEnvironment(name: String, value: String, reason: String)
     /// A `next` response without the request id, so it cannot be answered.
     case missingRequestID(header: String)
+    /// A `next` request id that cannot name the answer's path: `.` or `..`
+    /// stay dot segments after percent-encoding, which URL resolution removes.
+    case invalidRequestID(header: String, value: String)
     /// A `next` event larger than Lambda's payload limit.
     case eventTooLarge(limit: Int)
     /// The Runtime API answered with a status the runtime cannot continue
@@ -24,6 +27,9 @@ public enum LambdaRuntimeError: Error, Sendable, Equatable, CustomStringConverti
             "environment variable \(name)=\"\(value)\" is invalid: \(reason)"
         case .missingRequestID(let header):
             "Runtime API 'next' response has no \(header) header; the invocation cannot be answered"
+        case .invalidRequestID(let header, let value):
+            "Runtime API 'next' response has \(header) \"\(value)\", which cannot name the answer's path; "
+                + "the invocation cannot be answered"
         case .eventTooLarge(let limit):
             "Runtime API 'next' event is larger than Lambda's \(limit)-byte payload limit"
         case .unexpectedStatus(let endpoint, let status, let body):

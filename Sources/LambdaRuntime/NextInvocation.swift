@@ -2,9 +2,10 @@ import Foundation
 
 /// A `next` response: the event and the invocation headers, validated.
 ///
-/// Without a request id nothing can be answered, so that is thrown; any
-/// other missing or malformed header is kept as `problem`, and the loop
-/// reports it to Lambda as this invocation's error.
+/// Without a request id nothing can be answered, so that is thrown (as is
+/// an id of `.` or `..`, which would post the answer to another path once
+/// the URL is resolved); any other missing or malformed header is kept as
+/// `problem`, and the loop reports it to Lambda as this invocation's error.
 struct NextInvocation: Sendable {
     static let requestIDHeader = "Lambda-Runtime-Aws-Request-Id"
     static let deadlineHeader = "Lambda-Runtime-Deadline-Ms"
@@ -33,6 +34,9 @@ struct NextInvocation: Sendable {
         let event = response.body
         guard let requestID = value(Self.requestIDHeader) else {
             throw LambdaRuntimeError.missingRequestID(header: Self.requestIDHeader)
+        }
+        guard requestID != ".", requestID != ".." else {
+            throw LambdaRuntimeError.invalidRequestID(header: Self.requestIDHeader, value: requestID)
         }
         self.requestID = requestID
         self.event = event

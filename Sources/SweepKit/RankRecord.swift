@@ -2,7 +2,8 @@ import CAIWorkload
 import Foundation
 
 /// One measured rank run: one row of `ranks.csv`. Every figure in it is
-/// measured (`source` = "measured"); nothing here is modelled.
+/// measured, on this machine (`source` = local) or on AWS Lambda (`source` =
+/// lambda, with `lambda` holding what AWS reported); nothing here is modelled.
 ///
 /// Times are wall seconds: `inference` covers the batches only, `modelLoad`
 /// building the model, `dataLoad` opening the partition files, `process`
@@ -38,6 +39,10 @@ public struct RankRecord: Codable, Equatable, Sendable {
     public var verification: String
     /// First line of the failure reason, "" for a rank that finished.
     public var error: String
+    /// Where the rank ran.
+    public var source: MeasurementSource = .local
+    /// AWS's figures for a rank run on Lambda; nil for a local one.
+    public var lambda: LambdaFigures?
 
     public init(configuration: SweepConfiguration, repetition: Int, rank: Int, file: String, fileSamples: Int,
                 remainderFile: Bool, status: RankResult.Status, samples: Int, numBatches: Int,
@@ -106,6 +111,10 @@ public struct RankRecord: Codable, Equatable, Sendable {
         case samplesPerSecond = "measured_samples_per_s", bitsPerSecond = "measured_bits_per_s"
         case blasCore = "blas_core", blasThreads = "blas_threads", weights, dataSource = "data_source"
         case verification, error
+        case lambdaMemoryMB = "lambda_memory_mb", lambdaDurationMs = "lambda_duration_ms"
+        case lambdaBilledMs = "lambda_billed_ms", lambdaMaxMemoryUsedMB = "lambda_max_memory_used_mb"
+        case lambdaInitMs = "lambda_init_ms", lambdaColdStart = "lambda_cold_start", lambdaFigures = "lambda_figures"
+        case lambdaRequestID = "lambda_request_id", execution, executionSeconds = "execution_s"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -125,7 +134,7 @@ public struct RankRecord: Codable, Equatable, Sendable {
         try row.encode(fileSamples, forKey: .fileSamples)
         try row.encode(remainderFile, forKey: .remainderFile)
         try row.encode(status.rawValue, forKey: .status)
-        try row.encode("measured", forKey: .source)
+        try row.encode(source.rawValue, forKey: .source)
         try row.encode(samples, forKey: .samples)
         try row.encode(numBatches, forKey: .numBatches)
         try row.encode(inferenceSeconds, forKey: .inferenceSeconds)
@@ -142,6 +151,16 @@ public struct RankRecord: Codable, Equatable, Sendable {
         try row.encode(dataSource, forKey: .dataSource)
         try row.encode(verification, forKey: .verification)
         try row.encode(error, forKey: .error)
+        try row.encodeIfPresent(lambda?.memoryMB, forKey: .lambdaMemoryMB)
+        try row.encodeIfPresent(lambda.map { Self.rounded($0.durationMs, 2) }, forKey: .lambdaDurationMs)
+        try row.encodeIfPresent(lambda?.billedMs, forKey: .lambdaBilledMs)
+        try row.encodeIfPresent(lambda?.maxMemoryUsedMB, forKey: .lambdaMaxMemoryUsedMB)
+        try row.encodeIfPresent(lambda?.initMs.map { Self.rounded($0, 2) }, forKey: .lambdaInitMs)
+        try row.encodeIfPresent(lambda?.coldStart, forKey: .lambdaColdStart)
+        try row.encodeIfPresent(lambda?.figures.rawValue, forKey: .lambdaFigures)
+        try row.encodeIfPresent(lambda?.requestID, forKey: .lambdaRequestID)
+        try row.encodeIfPresent(lambda?.execution, forKey: .execution)
+        try row.encodeIfPresent(lambda.map { Self.rounded($0.executionSeconds, 3) }, forKey: .executionSeconds)
     }
 
     public init(from decoder: Decoder) throws {
@@ -189,6 +208,31 @@ public struct RankRecord: Codable, Equatable, Sendable {
                   dataSource: try row.decode(String.self, forKey: .dataSource),
                   verification: try row.decode(String.self, forKey: .verification),
                   error: try row.decode(String.self, forKey: .error))
+        let sourceText = try row.decodeIfPresent(String.self, forKey: .source) ?? "local"
+        guard let source = MeasurementSource(cell: sourceText) else {
+            throw DecodingError.dataCorruptedError(forKey: .source, in: row, debugDescription: "unknown source \"\(sourceText)\"")
+        }
+        self.source = source
+        if let memory = try row.decodeIfPresent(Int.self, forKey: .lambdaMemoryMB) {
+            let originText = try row.decodeIfPresent(String.self, forKey: .lambdaFigures) ?? ""
+            guard let origin = LambdaFigures.Origin(rawValue: originText) else {
+                throw DecodingError.dataCorruptedError(forKey: .lambdaFigures, in: row,
+                                                       debugDescription: "unknown lambda_figures \"\(originText)\"")
+            }
+            lambda = LambdaFigures(
+                memoryMB: memory, durationMs: try row.decode(Double.self, forKey: .lambdaDurationMs),
+                billedMs: try row.decode(Int.self, forKey: .lambdaBilledMs),
+                maxMemoryUsedMB: try row.decode(Int.self, forKey: .lambdaMaxMemoryUsedMB),
+                initMs: try row.decodeIfPresent(Double.self, forKey: .lambdaInitMs),
+                coldStart: try row.decodeIfPresent(Bool.self, forKey: .lambdaColdStart) ?? false, figures: origin,
+                requestID: try row.decodeIfPresent(String.self, forKey: .lambdaRequestID) ?? "",
+                execution: try row.decodeIfPresent(String.self, forKey: .execution) ?? "",
+                executionSeconds: try row.decodeIfPresent(Double.self, forKey: .executionSeconds) ?? 0)
+        }
+        if source == .lambda, lambda == nil {
+            throw DecodingError.dataCorruptedError(forKey: .lambdaMemoryMB, in: row,
+                                                   debugDescription: "a lambda row needs lambda_memory_mb")
+        }
     }
 
     /// Every record of a `ranks.csv` table; `path` names the file in errors.

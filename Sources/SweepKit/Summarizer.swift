@@ -149,7 +149,7 @@ struct FleetModel {
     let rankMeasurements: [LocalRankMeasurement]
     let peakRSSMB: Double
 
-    /// Nil when the basis has no finished full-file run to model full files from.
+    /// Nil when no run of the workload finished, or none of a full file when the configuration has full files.
     init?(configuration c: SweepConfiguration, workload: [RankRecord], lambda: LambdaSettings) throws {
         configuration = c
         self.lambda = lambda
@@ -158,6 +158,7 @@ struct FleetModel {
         let basisThreads = threadCounts.contains(1) ? 1 : (threadCounts.min() ?? c.threads)
         self.basisThreads = basisThreads
         let basis = ok.filter { $0.configuration.threads == basisThreads }
+        if basis.isEmpty { return nil }
         func fullMedian(_ threads: Int) -> Double? {
             let runs = ok.filter { $0.configuration.threads == threads && !$0.remainderFile }
             return SampleStatistics.median(runs.map(\.inferenceSeconds))
@@ -229,17 +230,8 @@ struct FleetModel {
                 }
             }
             let schedule = try simulateFleet(durations: durations.map(\.totalSeconds), scaling: lambda.scaling)
-            let auxMilliseconds = try billedMilliseconds(seconds: lambda.auxiliarySeconds,
-                                                         granularityMs: lambda.prices.billingGranularityMs)
-            let auxiliary = [LambdaInvocation(memoryMB: lambda.auxiliaryMemoryMB, billedMilliseconds: auxMilliseconds),
-                             LambdaInvocation(memoryMB: lambda.auxiliaryMemoryMB, billedMilliseconds: auxMilliseconds)]
-            let s3 = try S3Requests.caiPipeline(partitionFiles: c.fileLimit, ranks: c.worldSize,
-                                                modelGetsPerRank: lambda.modelFromS3 ? 1 : 0)
-            let cost = try fleetCost(
-                rankBilledMilliseconds: durations.map(\.billedMilliseconds), memoryMB: memoryMB,
-                architecture: lambda.architecture, ephemeralStorageMB: lambda.ephemeralStorageMB,
-                auxiliaryInvocations: auxiliary, stepFunctions: lambda.stepFunctions, s3: s3,
-                priorMonthlyGBSeconds: lambda.priorMonthlyGBSeconds, prices: lambda.prices)
+            let cost = try Self.cost(configuration: c, lambda: lambda,
+                                     rankBilledMilliseconds: durations.map(\.billedMilliseconds), memoryMB: memoryMB)
 
             let first = durations[0]
             let n = Double(durations.count)
@@ -283,6 +275,26 @@ struct FleetModel {
         } catch let error as LambdaCostError {
             throw SweepError.costModel(configuration: c.id, reason: error.description)
         }
+    }
+}
+
+extension FleetModel {
+    /// One execution's cost from its ranks' billed milliseconds (modelled or
+    /// measured), with CAI's Initializer and Summarizer as auxiliary
+    /// invocations of `lambda.auxiliary_seconds`, Step Functions and S3 requests.
+    static func cost(configuration c: SweepConfiguration, lambda: LambdaSettings, rankBilledMilliseconds: [Int],
+                     memoryMB: Int) throws -> FleetCost {
+        let auxMilliseconds = try billedMilliseconds(seconds: lambda.auxiliarySeconds,
+                                                     granularityMs: lambda.prices.billingGranularityMs)
+        let auxiliary = [LambdaInvocation(memoryMB: lambda.auxiliaryMemoryMB, billedMilliseconds: auxMilliseconds),
+                         LambdaInvocation(memoryMB: lambda.auxiliaryMemoryMB, billedMilliseconds: auxMilliseconds)]
+        let s3 = try S3Requests.caiPipeline(partitionFiles: c.fileLimit, ranks: c.worldSize,
+                                            modelGetsPerRank: lambda.modelFromS3 ? 1 : 0)
+        return try fleetCost(
+            rankBilledMilliseconds: rankBilledMilliseconds, memoryMB: memoryMB,
+            architecture: lambda.architecture, ephemeralStorageMB: lambda.ephemeralStorageMB,
+            auxiliaryInvocations: auxiliary, stepFunctions: lambda.stepFunctions, s3: s3,
+            priorMonthlyGBSeconds: lambda.priorMonthlyGBSeconds, prices: lambda.prices)
     }
 }
 

@@ -14,6 +14,9 @@ public enum SweepEvent: Sendable {
     /// A repetition (0 = warm-up) of the current configuration is running;
     /// the ETA counts the samples the remaining timed runs will process.
     case repetition(number: Int, of: Int, etaSeconds: Double?)
+    /// A timed repetition of configuration `id` finished; the ETA (seconds)
+    /// comes from the work done so far, nil when unknown.
+    case repetitionFinished(id: String, number: Int, of: Int, etaSeconds: Double?)
     /// A configuration's runs are done; `failure` is empty when every run finished.
     case configurationFinished(index: Int, total: Int, id: String, failure: String)
 }
@@ -32,6 +35,9 @@ public struct SweepFiles: Sendable {
     public var environment: URL { directory.appendingPathComponent("environment.json") }
     public var tables: URL { directory.appendingPathComponent("tables.md") }
     public var report: URL { directory.appendingPathComponent("REPORT.md") }
+    /// Ranks measured on Lambda, per configuration and memory, beside the model's prediction.
+    public var lambda: URL { directory.appendingPathComponent("lambda.csv") }
+    public var lambdaJSON: URL { directory.appendingPathComponent("lambda.json") }
     public var plots: URL { directory.appendingPathComponent("plots") }
 }
 
@@ -54,6 +60,18 @@ public struct SweepOutcome: Sendable {
         }
         return line + "; results in \(files.directory.path)"
     }
+}
+
+/// Measures whole configurations somewhere other than local child processes
+/// (ranks on Lambda behind Step Functions); the sweep keeps its files,
+/// resume rules and summaries, and rows carry `source`.
+public protocol RemoteMeasuring: AnyObject {
+    var source: MeasurementSource { get }
+    /// Every repetition of `c`: its rows for ranks.csv. `earlier` are the rows
+    /// this source recorded for `c` before (it is being measured again because
+    /// some failed), so attempts can be told apart.
+    func measure(_ c: SweepConfiguration, spec: SweepSpec, partitions: PartitionProviding, earlier: [RankRecord],
+                 onEvent: ((SweepEvent) -> Void)?) throws -> [RankRecord]
 }
 
 /// Runs a sweep: for each configuration, verify accuracy with the BLAS
@@ -81,6 +99,12 @@ public final class SweepRunner {
     /// Collected once per run into environment.json.
     public var environment: () -> EnvironmentInfo = { EnvironmentInfo.collect() }
     public var onEvent: ((SweepEvent) -> Void)?
+    /// Set to measure on AWS instead of with `executor`; rows of each source
+    /// are resumed and replaced apart, so one folder holds both.
+    public var remote: RemoteMeasuring?
+
+    /// Where this run measures.
+    public var source: MeasurementSource { remote?.source ?? .local }
 
     public init(spec: SweepSpec, executor: RankExecutor, verifier: AccuracyChecking, partitions: PartitionProviding,
                 workDirectory: URL? = nil, storage: ObjectStorage? = nil) {
@@ -119,7 +143,8 @@ public final class SweepRunner {
             records = try RankRecord.records(in: try CSVTable.read(files.ranks), path: files.ranks.path)
         }
         let configurations = spec.configurations
-        let complete = Self.completeConfigurations(records)
+        let source = self.source
+        let complete = Self.completeConfigurations(records.filter { $0.source == source })
         let pending = configurations.filter { !complete.contains($0.id) }
         // Heal a summary left behind by an interrupt between the two writes;
         // nothing is written (no folder of empty files) before a result exists.
@@ -139,8 +164,16 @@ public final class SweepRunner {
             }
             onEvent?(.configurationStarted(index: index, total: configurations.count, id: configuration.id,
                                            etaSeconds: eta))
-            let measured = try measure(configuration)
-            records.removeAll { $0.configuration.id == configuration.id }
+            let measured: [RankRecord]
+            if let remote {
+                let earlier = records.filter { $0.source == source && $0.configuration.id == configuration.id }
+                measured = try remote.measure(configuration, spec: spec, partitions: partitions, earlier: earlier,
+                                              onEvent: onEvent)
+                doneWork += Double(spec.repetitions) * repetitionWork(configuration)
+            } else {
+                measured = try measure(configuration)
+            }
+            records.removeAll { $0.configuration.id == configuration.id && $0.source == source }
             records += measured
             if !environmentWritten {
                 try AtomicFile.write(try environment().encoded(), to: files.environment)
@@ -223,6 +256,7 @@ public final class SweepRunner {
             onEvent?(.repetition(number: repetition, of: spec.repetitions, etaSeconds: eta))
             let (jobs, results) = try run(ranks, "rep\(repetition)")
             doneWork += repetitionWork(c)
+            onEvent?(.repetitionFinished(id: c.id, number: repetition, of: spec.repetitions, etaSeconds: eta))
             for (job, result) in zip(jobs, results) {
                 let plannedSamples = job.files.reduce(0) { total, name in
                     total + (PartitionStore.parse(name).map { c.samplesInFile($0.0) } ?? 0)
@@ -238,11 +272,18 @@ public final class SweepRunner {
         return records
     }
 
-    /// Rewrites ranks.csv, then summary.csv, summary.json and tables.md from it.
+    /// Rewrites ranks.csv, then from it summary.csv, summary.json and
+    /// tables.md (local rows and the model), and lambda.csv/lambda.json when
+    /// ranks ran on Lambda.
     func writeOutputs(records: [RankRecord]) throws {
         let files = self.files
         try RankRecord.table(records).write(to: files.ranks)
-        let summary = try Summarizer.summarize(records: records, lambda: spec.lambda)
+        let lambdaRows = try LambdaComparison.rows(records: records, lambda: spec.lambda)
+        if !lambdaRows.isEmpty {
+            try LambdaRow.table(lambdaRows).write(to: files.lambda)
+            try AtomicFile.write(try LambdaRow.json(lambdaRows), to: files.lambdaJSON)
+        }
+        let summary = try Summarizer.summarize(records: records.filter { $0.source == .local }, lambda: spec.lambda)
         try SummaryRow.table(summary).write(to: files.summary)
         try AtomicFile.write(try SummaryRow.json(summary), to: files.summaryJSON)
         try AtomicFile.write(Tables.markdown(summary), to: files.tables)
@@ -273,6 +314,9 @@ public final class SweepProgressBar {
         case let .repetition(number, of, eta):
             self.eta = eta
             draw(number == 0 ? "warm-up" : "repetition \(number)/\(of)")
+        case let .repetitionFinished(_, number, of, eta):
+            self.eta = eta
+            draw("repetition \(number)/\(of) done")
         case let .configurationFinished(_, _, _, failure):
             draw(failure.isEmpty ? "done" : "FAILED RANKS: \(failure)")
         }
@@ -297,7 +341,8 @@ public final class SweepProgressBar {
         line = text
     }
 
-    static func clock(_ seconds: Double) -> String {
+    /// "04:05" or "1:02:03".
+    public static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
             : String(format: "%02d:%02d", s / 60, s % 60)

@@ -176,6 +176,9 @@ public struct SweepSpec: Equatable, Sendable {
         "auxiliary_seconds", "auxiliary_memory_mb", "ephemeral_storage_mb", "price_per_gb_second",
         "prior_monthly_gb_seconds", "prices",
     ]
+    /// Keys allowed in the `[lambda.prices]` table: `LambdaPrices`' field names, as it encodes them.
+    public static let priceKeys = ((try? JSONSerialization.jsonObject(with: JSONEncoder().encode(LambdaPrices.usEast1)))
+        as? [String: Any] ?? [:]).keys.sorted()
 
     /// Reads and validates a spec file.
     public init(contentsOf url: URL) throws {
@@ -412,8 +415,7 @@ public struct SweepSpec: Equatable, Sendable {
     /// `[lambda.prices]` uses LambdaPrices' own field names; missing ones keep
     /// the us-east-1 defaults.
     private static func parsePrices(_ table: TOMLTable, path: String) throws -> LambdaPrices {
-        let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(LambdaPrices.usEast1)) as? [String: Any] ?? [:]
-        let known = defaults.keys.sorted()
+        let known = priceKeys
         for key in table.keys.sorted() where !known.contains(key) {
             throw SweepError.unknownKey(path: path, key: "lambda.prices.\(key)",
                                         suggestion: closestKey(to: key, in: known).map { "lambda.prices.\($0)" })

@@ -9,6 +9,6 @@ struct CosmicBench: ParsableCommand {
         commandName: "cosmicbench",
         abstract: "Benchmark AstroMAE redshift inference as the CAI serverless pipeline runs it.",
         version: BuildInfo.versionLine,
-        subcommands: [Verify.self, Bench.self, ExportWeights.self, Weights.self, Data_.self, Run.self, Rank.self, LambdaCommand.self, Sweep.self, ReportCommand.self, Cost.self, Compare.self, AWS.self]
+        subcommands: [Verify.self, Bench.self, ExportWeights.self, Weights.self, Data_.self, Run.self, Rank.self, LambdaCommand.self, Sweep.self, ReportCommand.self, Calibrate.self, Cost.self, Compare.self, AWS.self]
     )
 }

@@ -3,12 +3,13 @@ import AstroMAE
 import CAIWorkload
 import CosmicSupport
 import Foundation
+import SweepAWS
 import SweepKit
 
 /// `cosmicbench sweep`: measure a grid of configurations and model the fleet.
 struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a parameter sweep: measure ranks locally, model the Lambda fleet, write results/<name>/.",
+        abstract: "Run a parameter sweep: measure ranks locally (or on the deployed stack with --executor aws), model the Lambda fleet, write results/<name>/.",
         discussion: """
             SPEC is a TOML sweep spec (default sweeps/quick.toml). List options take comma-separated values \
             (--partitions 25MB,100MB) and replace that list in every grid of the spec. Results are appended \
@@ -64,8 +65,10 @@ struct Sweep: ParsableCommand {
     @Option(name: .long, help: "Seconds after which a rank is killed.")
     var timeout: Double?
 
-    @Flag(name: .long, help: "Print the configurations and exit.")
+    @Flag(name: .long, help: "Print the configurations, report everything a real run would refuse (missing data, weights, unwritable folders) and exit: 1 on a problem.")
     var dryRun = false
+
+    @OptionGroup(title: "On AWS") var aws: AWSSweepArguments
 
     @Flag(name: .long, help: "Do not write REPORT.md after the sweep.")
     var noReport = false
@@ -90,13 +93,27 @@ struct Sweep: ParsableCommand {
         overrides.timeoutSeconds = timeout
         try sweep.apply(overrides)
 
+        let target = try aws.target()
         if dryRun {
             print("sweep \(sweep.name) → \(sweep.outputDirectory): \(sweep.configurations.count) configuration(s), "
                 + "\(sweep.repetitions) repetition(s), measure \(sweep.measure)")
-            for c in sweep.configurations {
-                let ranks = c.measuredRanks(measure: sweep.measure, includeRemainder: sweep.measureRemainder)
-                print("  \(c.id): world size \(c.worldSize), measured ranks \(ranks.map(String.init).joined(separator: ","))")
+            let memory = SweepPreflight.memoryDescription(sweep.lambda.memory)
+            if let target {
+                print("  on AWS stack \(target.stack): every rank of each configuration, Lambda memory \(memory)")
             }
+            for c in sweep.configurations {
+                let ranks = target != nil ? "all"
+                    : c.measuredRanks(measure: sweep.measure, includeRemainder: sweep.measureRemainder)
+                        .map(String.init).joined(separator: ",")
+                print("  \(c.id): world size \(c.worldSize), measured ranks \(ranks), Lambda memory \(memory)")
+            }
+            let problems = SweepPreflight(spec: sweep, remote: target != nil, fixtures: Verifier.defaultFixtures())
+                .problems()
+            guard problems.isEmpty else {
+                throw CommandFailure("\(sweep.sourcePath): a real run would refuse \(problems.count) problem(s):\n"
+                    + problems.map { "  - \($0)" }.joined(separator: "\n"))
+            }
+            print("no problems found: a real run would start")
             return
         }
 
@@ -122,16 +139,46 @@ struct Sweep: ParsableCommand {
                                  workDirectory: work, storage: storage)
         let weightsDigest = try sweep.weights.map { try ModelWeights.load(contentsOf: URL(fileURLWithPath: $0)).sha256 } ?? nil
         runner.environment = { EnvironmentInfo.collect(weightsSHA256: weightsDigest) }
+        var session: AWSSweepSession?
+        if let target {
+            InterruptFlag.install()
+            let opened = try AWSSweepSession.open(target: target)
+            opened.measurer.log = { line in
+                progress.finish()
+                print(line)
+            }
+            runner.remote = opened.measurer
+            session = opened
+        }
+        defer { session?.shutdown() }
+        // Not a terminal (CI logs): one line per finished measurement, with elapsed time and ETA.
         let lines = isatty(1) == 0
+        let started = MonotonicClock.now()
         runner.onEvent = { event in
             progress.handle(event)
-            if lines, case let .configurationFinished(index, total, id, failure) = event {
-                print("[\(index)/\(total)] \(id): " + (failure.isEmpty ? "ok" : "FAILED RANKS: \(failure)"))
+            guard lines else { return }
+            let elapsed = SweepProgressBar.clock(MonotonicClock.now() - started)
+            switch event {
+            case let .repetitionFinished(id, number, of, eta):
+                print("  \(id) repetition \(number)/\(of) done, elapsed \(elapsed), ETA "
+                    + (eta.map { SweepProgressBar.clock($0) } ?? "--:--"))
+            case let .configurationFinished(index, total, id, failure):
+                print("[\(index)/\(total)] \(id): " + (failure.isEmpty ? "ok" : "FAILED RANKS: \(failure)")
+                    + ", elapsed \(elapsed)")
+            default:
+                break
             }
         }
         let outcome: SweepOutcome
         do {
             outcome = try runner.run()
+        } catch let error as AWSSweepError {
+            progress.finish()
+            if case .interrupted = error {
+                FileHandle.standardError.write(Data("\(sweep.name): \(error)\n".utf8))
+                throw ExitCode(130)
+            }
+            throw error
         } catch {
             progress.finish()
             throw error

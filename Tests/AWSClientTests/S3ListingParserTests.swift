@@ -83,6 +83,22 @@ final class S3ListingParserTests: XCTestCase {
         XCTAssertNoThrow(try S3ListingParser.parse(Data(Self.page.utf8)))
     }
 
+    /// An S3 error body goes through the same guard: the listing's crash input is an unparsed error, not a crash.
+    func testErrorDocumentsWithProcessingInstructionsFallBackToTheStatus() throws {
+        let crashes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/Crashes/fuzz-s3-listing")
+        for name in try FileManager.default.contentsOfDirectory(atPath: crashes.path) {
+            let body = try Data(contentsOf: crashes.appendingPathComponent(name))
+            let document = S3ErrorDocument.parse(body, status: 403, headers: [])
+            XCTAssertEqual(document.code, "AccessDenied", name)
+            XCTAssertEqual(document.message, "unparsed error document", name)
+        }
+        let wrapped = "<Error><?x?><Code>NoSuchKey</Code></Error>"
+        XCTAssertEqual(S3ErrorDocument.parse(Data(wrapped.utf8), status: 404, headers: []).code, "NotFound")
+        let good = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code><Message>m</Message></Error>"
+        XCTAssertEqual(S3ErrorDocument.parse(Data(good.utf8), status: 404, headers: []).code, "NoSuchKey")
+    }
+
     /// Random corruptions of a valid page must yield a page or an error, never a crash or hang.
     func testMutatedDocumentsNeverCrash() {
         var generator = SplitMix64(seed: 11)

@@ -25,19 +25,9 @@ final class EndToEndTests: XCTestCase {
     }
 
     @discardableResult
-    func run(_ binary: URL, _ arguments: [String], in directory: URL, expect status: Int32 = 0) throws -> String {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, status, "cosmicbench \(arguments.joined(separator: " ")):\n\(output)")
-        return output
+    func run(_ binary: URL, _ arguments: [String], in directory: URL, expect status: Int32 = 0,
+             file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try runBinary(binary, arguments, in: directory, expect: status, file: file, line: line)
     }
 
     func testTinySweepWithRealRanks() throws {

@@ -136,6 +136,6 @@ final class ResumeTests: XCTestCase {
                        ["1.safetensors", "2.safetensors", "21.safetensors"])
         let rows = try rankRows(out)
         XCTAssertEqual(rows.map { $0["remainder_file"]! }, ["false", "false", "true"])
-        XCTAssertEqual(rows.map { $0["source"]! }, ["measured", "measured", "measured"])
+        XCTAssertEqual(rows.map { $0["source"]! }, ["local", "local", "local"])
     }
 }

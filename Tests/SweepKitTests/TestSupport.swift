@@ -126,3 +126,28 @@ extension SummaryRow {
 
     func number(_ column: String) -> Double? { NumberFormat.parse(self[column]) }
 }
+
+/// Runs `binary` with `arguments` in `directory` and returns what it printed
+/// (stdout and stderr), asserting its exit status. A non-empty `environment`
+/// replaces every inherited `AWS_` variable, so a developer's own AWS setup
+/// never reaches a test's harness.
+@discardableResult
+func runBinary(_ binary: URL, _ arguments: [String], environment: [String: String] = [:], in directory: URL,
+               expect status: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    var inherited = ProcessInfo.processInfo.environment
+    if !environment.isEmpty { inherited = inherited.filter { !$0.key.hasPrefix("AWS_") } }
+    process.environment = inherited.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, status, "cosmicbench \(arguments.joined(separator: " ")):\n\(output)",
+                   file: file, line: line)
+    return output
+}
