@@ -21,12 +21,7 @@ final class AWSJSONService: Sendable {
             credentials: configuration.credentials, region: configuration.endpoint.region,
             service: descriptor.signingName, pathRule: .encodedTwice
         )
-        var config = HTTPClient.Configuration()
-        config.redirectConfiguration = .disallow
-        config.decompression = .disabled
-        config.httpVersion = .http1Only
-        config.timeout = .init(connect: .seconds(10), read: TimeAmount(configuration.readTimeout))
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        self.http = HTTPClient.forAWS(readTimeout: configuration.readTimeout)
     }
 
     func shutdown() async throws {

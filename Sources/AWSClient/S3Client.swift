@@ -14,12 +14,7 @@ public final class S3Client: Sendable {
     public init(configuration: S3Configuration) {
         self.configuration = configuration
         self.signer = SigV4Signer.s3(credentials: configuration.credentials, region: configuration.endpoint.region)
-        var config = HTTPClient.Configuration()
-        config.redirectConfiguration = .disallow
-        config.decompression = .disabled
-        config.httpVersion = .http1Only
-        config.timeout = .init(connect: .seconds(10), read: TimeAmount(configuration.readTimeout))
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        self.http = HTTPClient.forAWS(readTimeout: configuration.readTimeout)
     }
 
     /// A client configured from the standard AWS environment variables.

@@ -159,6 +159,13 @@ public func billedMilliseconds(seconds: Double, granularityMs: Int = 1) throws -
     return Int(whole) * granularityMs
 }
 
+/// Cores' worth of inference a function gets from `vcpu` vCPUs: the share
+/// itself below one vCPU, and 1 + (vcpu - 1) x e above, e being the gain per
+/// extra vCPU (`lambdaRankDuration`, and `calibrate` inverting it).
+public func effectiveCores(vcpu: Double, parallelEfficiency e: Double) -> Double {
+    vcpu >= 1 ? 1 + (vcpu - 1) * e : vcpu
+}
+
 /// Models one rank's duration on Lambda from its local measurement.
 ///
 /// - init = `coldStartSeconds`.
@@ -181,7 +188,7 @@ public func lambdaRankDuration(
     try assumptions.validate()
     let vcpu = vcpuShare(memoryMB: Double(memoryMB))
     let e = measured.parallelEfficiency ?? assumptions.parallelEfficiencyWhenUnmeasured
-    let cores = vcpu >= 1 ? 1 + (vcpu - 1) * e : vcpu
+    let cores = effectiveCores(vcpu: vcpu, parallelEfficiency: e)
     let speed = assumptions.cpuSpeedFactor
     let singleCore = speed * min(1, vcpu)
     let bytesPerSecond = assumptions.s3ReadMegabytesPerSecond * 1e6

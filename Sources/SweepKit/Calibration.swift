@@ -59,7 +59,7 @@ public struct Calibration: Equatable, Sendable {
         let single = pairs.filter { $0.vcpu <= 1 }
         let speedBasis = single.isEmpty ? pairs : single
         let speeds = speedBasis.compactMap { p -> Double? in
-            let cores = p.vcpu >= 1 ? 1 + (p.vcpu - 1) * p.efficiency : p.vcpu
+            let cores = effectiveCores(vcpu: p.vcpu, parallelEfficiency: p.efficiency)
             return p.lambda.inferenceSeconds > 0 ? p.measured.inferenceSeconds1Thread / (p.lambda.inferenceSeconds * cores) : nil
         }
         let speed = SampleStatistics.median(speeds)

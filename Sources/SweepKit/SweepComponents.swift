@@ -150,21 +150,27 @@ public struct DirectoryPartitions: PartitionProviding {
     public var sourceDescription: String { "directory \(directory.path)" }
     public var dataDirectory: URL { directory }
 
-    public func prepare(_ c: SweepConfiguration, ranks: [Int]) throws -> (prefix: String, names: [String]) {
-        var prefix = c.partition.rawValue
+    /// Where `partition`'s files are: `<directory>/<partition>/` when that
+    /// folder exists (prefix = the partition's name), else `directory` itself (prefix "").
+    public func folder(for partition: PartitionSize) -> (prefix: String, url: URL) {
+        let sub = directory.appendingPathComponent(partition.rawValue)
         var isDirectory: ObjCBool = false
-        let sub = directory.appendingPathComponent(prefix)
-        if !(FileManager.default.fileExists(atPath: sub.path, isDirectory: &isDirectory) && isDirectory.boolValue) {
-            prefix = ""
+        if FileManager.default.fileExists(atPath: sub.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return (partition.rawValue, sub)
         }
+        return ("", directory)
+    }
+
+    public func prepare(_ c: SweepConfiguration, ranks: [Int]) throws -> (prefix: String, names: [String]) {
+        let (prefix, folder) = folder(for: c.partition)
         let listed: [PartitionFile]
         do {
-            listed = try PartitionStore.list(directory: prefix.isEmpty ? directory : sub)
+            listed = try PartitionStore.list(directory: folder)
         } catch {
             throw SweepError.dataUnavailable(configuration: c.id, reason: "\(error)")
         }
         let names = listed.map(\.name)
-        _ = try caiAssignments(names: names, configuration: c, prefix: (prefix.isEmpty ? directory : sub).path)
+        _ = try caiAssignments(names: names, configuration: c, prefix: folder.path)
         return (prefix, names)
     }
 }

@@ -88,9 +88,8 @@ public struct SweepPreflight {
         var problems: [Problem] = []
         var seen = Set<PartitionSize>()
         for partition in configurations.map(\.partition) where seen.insert(partition).inserted {
+            let folder = DirectoryPartitions(directory: root).folder(for: partition).url
             let sub = root.appendingPathComponent(partition.rawValue)
-            let folder = FileManager.default.fileExists(atPath: sub.path, isDirectory: &isDirectory)
-                && isDirectory.boolValue ? sub : root
             let files: [PartitionFile]
             do {
                 files = try PartitionStore.list(directory: folder)
