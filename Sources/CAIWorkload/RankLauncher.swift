@@ -24,6 +24,9 @@ public struct RankLauncher: RankExecutor, Sendable {
     /// (SIGKILL) and recorded as out of memory, as Lambda stops a function
     /// that outgrows its memory size; nil for no limit.
     public var memoryLimitMB: Int?
+    /// Polled while ranks run: true kills the running children (SIGKILL),
+    /// starts no more and records them as failed "interrupted" (Ctrl-C).
+    public var isInterrupted: (@Sendable () -> Bool)?
     /// The storage the jobs name, as the children open it.
     public var storageConfiguration: StorageConfiguration
     /// The same storage, opened here to read results back.
@@ -78,6 +81,21 @@ public struct RankLauncher: RankExecutor, Sendable {
             progress?(done, jobs.count)
         }
         while !pending.isEmpty || !running.isEmpty {
+            if let isInterrupted, isInterrupted() {
+                for (index, child) in running {
+                    kill(child.pid, SIGKILL)
+                    var status: Int32 = 0
+                    _ = waitpid(child.pid, &status, 0)
+                    finish(index, record(.failed(child.job, status: .failed, exitStatus: nil, reason: "interrupted",
+                                                 processSeconds: MonotonicClock.now() - child.started), of: child.job))
+                }
+                running = [:]
+                while let index = pending.popLast() {
+                    finish(index, record(.failed(jobs[index], status: .failed, exitStatus: nil, reason: "interrupted",
+                                                 processSeconds: 0), of: jobs[index]))
+                }
+                break
+            }
             while running.count < concurrency, let index = pending.popLast() {
                 let job = jobs[index]
                 if job.files.isEmpty {

@@ -140,6 +140,16 @@ public enum MemorySetting: Codable, Equatable, Sendable, CustomStringConvertible
         }
     }
 
+    /// The preset a spec names as `"power-tuning"`: sizes across Lambda's
+    /// whole range (with 1,769 MB, one full vCPU), so the cost/duration
+    /// curve over memory that Lambda users choose on can be drawn from one sweep.
+    public static let powerTuning: [MemorySetting] = [
+        128, 256, 512, 1_024, 1_536, 1_769, 2_048, 3_008, 4_096, 5_120, 6_144, 7_168, 8_192, 9_216, 10_240,
+    ].map { .fixed(megabytes: $0) }
+
+    /// The name a spec or `--memory` uses for `powerTuning`.
+    public static let powerTuningName = "power-tuning"
+
     public var description: String {
         switch self {
         case .auto: return "auto"

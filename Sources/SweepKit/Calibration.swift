@@ -35,13 +35,15 @@ public struct Calibration: Equatable, Sendable {
         let local = Dictionary(grouping: records.filter { $0.source == .local }, by: \.configuration.workloadID)
         var pairs: [(measured: LocalRankMeasurement, lambda: RankRecord, vcpu: Double, efficiency: Double)] = []
         var models: [String: FleetModel?] = [:]
+        let scaling = ThreadScaling(records: records)
         for record in records where record.source == .lambda && record.status == .ok {
             let c = record.configuration
             let model: FleetModel?
             if let known = models[c.id] {
                 model = known
             } else {
-                model = try FleetModel(configuration: c, workload: local[c.workloadID] ?? [], lambda: settings)
+                model = try FleetModel(configuration: c, workload: local[c.workloadID] ?? [], scaling: scaling,
+                                       lambda: settings)
                 models[c.id] = model
             }
             guard let model, record.rank < model.rankMeasurements.count, let memory = record.lambda?.memoryMB else { continue }

@@ -33,6 +33,17 @@ public enum NumberFormat {
         return trimmed(value, min(digits, 12))
     }
 
+    /// A whole number with thousands separators: 10240 → "10,240" (prose, not CSV).
+    public static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var text = ""
+        for (i, digit) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { text += "," }
+            text.append(digit)
+        }
+        return (value < 0 ? "-" : "") + text
+    }
+
     /// Parses a cell written by `fixed`; nil for "" or text that is not a number.
     public static func parse(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)

@@ -100,13 +100,16 @@ public enum LambdaComparison {
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(record)
         }
+        let scaling = ThreadScaling(records: records)
         return try order.map { key in
             let group = groups[key]!
-            return try row(group, local: localByWorkload[group[0].configuration.workloadID] ?? [], settings: settings)
+            return try row(group, local: localByWorkload[group[0].configuration.workloadID] ?? [], scaling: scaling,
+                           settings: settings)
         }
     }
 
-    static func row(_ group: [RankRecord], local: [RankRecord], settings: LambdaSettings) throws -> LambdaRow {
+    static func row(_ group: [RankRecord], local: [RankRecord], scaling: ThreadScaling,
+                    settings: LambdaSettings) throws -> LambdaRow {
         let c = group[0].configuration
         let memory = group[0].lambda!.memoryMB
         let ok = group.filter { $0.status == .ok }
@@ -151,11 +154,11 @@ public enum LambdaComparison {
                 row.gbSecondsPerExecution = SampleStatistics.median(costs.map(\.lambdaGBSeconds)).map { rounded($0, 6) }
                 row.costPerExecutionUSD = SampleStatistics.median(costs.map(\.totalDollars)).map { rounded($0, 8) }
             }
-            if let fleet = try FleetModel(configuration: c, workload: local, lambda: settings) {
+            if let fleet = try FleetModel(configuration: c, workload: local, scaling: scaling, lambda: settings) {
                 var modelled = SummaryRow(configuration: c)
                 try fleet.model(setting: .fixed(megabytes: memory), into: &modelled)
                 row.modelledBasis = "local runs at \(fleet.basisThreads) thread(s), parallel efficiency "
-                    + (fleet.efficiency == nil ? "assumed" : "measured")
+                    + fleet.efficiencySource
                 row.modelledRankDurationMeanS = modelled.modelledRankDurationMeanS
                 row.modelledMakespanS = modelled.modelledMakespanS.map { rounded($0 + 2 * settings.auxiliarySeconds, 6) }
                 row.modelledCostUSD = modelled.modelledCostTotalUSD

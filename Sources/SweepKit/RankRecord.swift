@@ -43,6 +43,17 @@ public struct RankRecord: Codable, Equatable, Sendable {
     public var source: MeasurementSource = .local
     /// AWS's figures for a rank run on Lambda; nil for a local one.
     public var lambda: LambdaFigures?
+    /// The run these figures come from, "CONFIG rank N", when this row reuses
+    /// a measurement of the same work made for another configuration or rank
+    /// (same files, batch size and threads); nil when it was measured for this row.
+    public var measuredFor: String?
+    /// Rank processes running at once on this machine while it was measured.
+    public var concurrentRanks = 1
+
+    /// "CONFIG rank N": the measurement this row's figures come from.
+    public var measurementID: String { measuredFor ?? Self.measurementID(configuration, rank: rank) }
+
+    static func measurementID(_ c: SweepConfiguration, rank: Int) -> String { "\(c.id) rank \(rank)" }
 
     public init(configuration: SweepConfiguration, repetition: Int, rank: Int, file: String, fileSamples: Int,
                 remainderFile: Bool, status: RankResult.Status, samples: Int, numBatches: Int,
@@ -104,6 +115,7 @@ public struct RankRecord: Codable, Equatable, Sendable {
         case configID = "config_id", partition, batchSize = "batch_size", dataSize = "data_size"
         case fileLimit = "file_limit", worldSize = "world_size", threads, totalSamples = "total_samples"
         case repetition, rank, file, fileSamples = "file_samples", remainderFile = "remainder_file", status, source
+        case measuredFor = "measured_for", concurrentRanks = "concurrent_ranks"
         case samples = "measured_samples", numBatches = "measured_num_batches"
         case inferenceSeconds = "measured_inference_s", modelLoadSeconds = "measured_model_load_s"
         case dataLoadSeconds = "measured_data_load_s", processSeconds = "measured_process_s"
@@ -135,6 +147,8 @@ public struct RankRecord: Codable, Equatable, Sendable {
         try row.encode(remainderFile, forKey: .remainderFile)
         try row.encode(status.rawValue, forKey: .status)
         try row.encode(source.rawValue, forKey: .source)
+        try row.encode(measurementID, forKey: .measuredFor)
+        try row.encode(concurrentRanks, forKey: .concurrentRanks)
         try row.encode(samples, forKey: .samples)
         try row.encode(numBatches, forKey: .numBatches)
         try row.encode(inferenceSeconds, forKey: .inferenceSeconds)
@@ -213,6 +227,11 @@ public struct RankRecord: Codable, Equatable, Sendable {
             throw DecodingError.dataCorruptedError(forKey: .source, in: row, debugDescription: "unknown source \"\(sourceText)\"")
         }
         self.source = source
+        if let measured = try row.decodeIfPresent(String.self, forKey: .measuredFor), !measured.isEmpty,
+           measured != Self.measurementID(configuration, rank: rank) {
+            measuredFor = measured
+        }
+        concurrentRanks = try row.decodeIfPresent(Int.self, forKey: .concurrentRanks) ?? 1
         if let memory = try row.decodeIfPresent(Int.self, forKey: .lambdaMemoryMB) {
             let originText = try row.decodeIfPresent(String.self, forKey: .lambdaFigures) ?? ""
             guard let origin = LambdaFigures.Origin(rawValue: originText) else {

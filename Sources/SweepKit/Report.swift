@@ -36,6 +36,12 @@ public enum Report {
             try AtomicFile.write(plot.svg, to: url)
             written.append(url)
         }
+        // Charts an earlier report drew but this one does not (another memory list, fewer points) would mislead.
+        let current = Set(output.plots.map(\.name))
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: files.plots.path)) ?? []
+        where name.hasSuffix(".svg") && !current.contains(name) {
+            try FileManager.default.removeItem(at: files.plots.appendingPathComponent(name))
+        }
         try AtomicFile.write(output.markdown, to: files.report)
         written.append(files.report)
         return written
@@ -64,30 +70,29 @@ public enum Report {
         } else {
             md += "No environment.json in this directory.\n\n"
         }
-        if let first = ok.first {
-            let coldStart = first.modelledRankColdStartS.map { NumberFormat.trimmed($0, 3) } ?? "?"
-            let efficiency = first.modelledParallelEfficiency.map { NumberFormat.trimmed($0, 3) } ?? "?"
-            md += "Lambda model inputs (from the summary): cold start \(coldStart) s per rank; "
-            md += "parallel efficiency \(efficiency) (\(first.modelledEfficiencySource ?? "?")).\n\n"
-        }
+        md += assumptionsSection(ok.filter { $0.modelledMemoryMB != nil })
 
         md += Tables.body(rows, headingLevel: 2)
         md += "\n## Cost-optimal configurations\n\n"
         md += optimalTable(ok)
         md += "\nPer amount of data: the cheapest configuration (lowest modelled total cost, ties broken by makespan) "
         md += "and the fastest (shortest modelled makespan, ties broken by cost) over partition × batch size × "
-        md += "threads × Lambda memory.\n"
+        md += "threads × Lambda memory, leaving out memory sizes Lambda could not run.\n"
+        let tradeOff = memoryTradeOff(ok)
+        md += "\n" + tradeOff.markdown
         if !lambda.isEmpty { md += "\n" + lambdaSection(lambda) }
 
-        let plots = makePlots(ok.filter(\.isOK))
+        let plots = makePlots(ok.filter { $0.isOK && $0.lambdaCannotRunReason == nil })
         md += "\n## Plots\n\n"
         if plots.isEmpty {
-            md += "No configuration with figures to plot.\n"
+            md += ok.contains(where: \.isOK)
+                ? "No chart here: each would show a single point or bar (the tables above hold every figure).\n"
+                : "No configuration with figures to plot.\n"
         }
         for plot in plots {
-            md += "![\(plot.title)](plots/\(plot.name))\n\n"
+            md += image(plot)
         }
-        return Output(markdown: md, plots: plots.map { ($0.name, $0.svg) })
+        return Output(markdown: md, plots: (tradeOff.plots + plots).map { ($0.name, $0.svg) })
     }
 
     // MARK: - Cost-optimal table
@@ -103,7 +108,7 @@ public enum Report {
         var table: [[String]] = []
         for amount in amounts {
             let candidates = grouped[amount]!.filter {
-                $0.isOK && $0.modelledCostTotalUSD != nil && $0.modelledMakespanS != nil
+                $0.isOK && $0.lambdaCannotRunReason == nil && $0.modelledCostTotalUSD != nil && $0.modelledMakespanS != nil
             }
             func cost(_ r: SummaryRow) -> Double { r.modelledCostTotalUSD! }
             func time(_ r: SummaryRow) -> Double { r.modelledMakespanS! }
@@ -121,6 +126,11 @@ public enum Report {
                                      "Makespan (s)", "Cost ($)"], table, rightAligned: [3, 4, 5, 6, 7])
     }
 
+    /// The Markdown of a plot: the image, then its caption.
+    static func image(_ plot: Plot) -> String {
+        "![\(plot.title)](plots/\(plot.name))\n\n" + (plot.caption.isEmpty ? "" : "\(plot.caption)\n\n")
+    }
+
     /// "1GB" or "10 files".
     static func amountKey(_ row: SummaryRow) -> String {
         row.dataSize.isEmpty ? "\(row.fileLimit) files" : row.dataSize
@@ -132,6 +142,8 @@ public enum Report {
         let name: String
         let title: String
         let svg: String
+        /// Text under the plot in REPORT.md; empty for none.
+        var caption = ""
     }
 
     /// Nominal data size in GB of a row (file limits converted by samples).
@@ -150,6 +162,30 @@ public enum Report {
         return counts.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key < b.key }?.key
     }
 
+    /// The min–max of the row's timed full-file inference runs at `x`; nil
+    /// with fewer than two runs (the summary then has no spread).
+    static func inferenceSpread(_ row: SummaryRow, at x: Double) -> (x: Double, low: Double, high: Double)? {
+        guard let low = row.measuredInferenceMinS, let high = row.measuredInferenceMaxS else { return nil }
+        return (x, low, high)
+    }
+
+    /// The same runs as one rank's samples/s: the rate at the median scaled
+    /// by median / max (slowest run) and median / min (fastest run).
+    static func rateSpread(_ row: SummaryRow, at x: Double) -> (x: Double, low: Double, high: Double)? {
+        guard let rate = row.measuredRankSamplesPerS, let median = row.measuredInferenceMedianS,
+              let low = row.measuredInferenceMinS, let high = row.measuredInferenceMaxS, low > 0, high > 0 else { return nil }
+        return (x, rate * median / high, rate * median / low)
+    }
+
+    /// What the error bars of `plot` mean; empty when it draws none.
+    static func spreadCaption(_ plot: SVGPlot, _ which: String, extra: String = "") -> String {
+        guard plot.series.contains(where: { $0.errorBars.contains { $0.high > $0.low } }) else { return "" }
+        return "*Error bars on \(which): min–max of the timed full-file rank runs on this machine "
+            + "(`measured_inference_min_s` to `measured_inference_max_s`, over `measured_stat_runs` runs; none with "
+            + "fewer than two runs). They show run-to-run spread, not a confidence interval, and the modelled "
+            + "figures use the median only.\(extra)*"
+    }
+
     static func makePlots(_ ok: [SummaryRow]) -> [Plot] {
         guard !ok.isEmpty else { return [] }
         // One row per configuration: the first memory setting of the file.
@@ -158,6 +194,10 @@ public enum Report {
         let base = ok.filter { $0.modelledMemorySetting == firstSetting && $0.threads == minThreads }
         let partitions = partitionOrder(base)
         var plots: [Plot] = []
+        // A chart whose every line is one point (or with one bar) says nothing a table does not.
+        func add(_ name: String, _ plot: SVGPlot, caption: String = "") {
+            if plot.carriesInformation { plots.append(Plot(name: name, title: plot.title, svg: plot.render(), caption: caption)) }
+        }
         let memoryNote = firstSetting == "auto" ? "Lambda memory auto (peak RSS + headroom)" : "Lambda memory \(firstSetting) MB"
 
         // Data-size plots at the batch size with the most data sizes.
@@ -176,12 +216,13 @@ public enum Report {
                 time.series.append(.init(name: "\(partition) fleet makespan (modelled)",
                                          points: points(\.modelledMakespanS), colorIndex: i))
                 time.series.append(.init(name: "\(partition) one rank (measured)",
-                                         points: points(\.measuredInferenceMedianS), dashed: true, colorIndex: i))
+                                         points: points(\.measuredInferenceMedianS), dashed: true, colorIndex: i,
+                                         errorBars: mine.compactMap { r in dataGB(r).flatMap { inferenceSpread(r, at: $0) } }))
                 throughput.series.append(.init(name: "\(partition) fleet (modelled)",
                                                points: points(\.modelledFleetGBPerS), colorIndex: i))
             }
-            plots.append(Plot(name: "time_vs_data_size.svg", title: time.title, svg: time.render()))
-            plots.append(Plot(name: "throughput_vs_data_size.svg", title: throughput.title, svg: throughput.render()))
+            add("time_vs_data_size.svg", time, caption: spreadCaption(time, "the dashed measured lines"))
+            add("throughput_vs_data_size.svg", throughput)
 
             var cost = SVGPlot(title: "Cost per partition size", subtitle: subtitle, xLabel: "Partition size",
                                yLabel: "Modelled fleet cost ($)")
@@ -200,7 +241,7 @@ public enum Report {
                         rows.first { $0.partition == p && amountKey($0) == a }?.modelledCostTotalUSD
                     }
                 })
-            plots.append(Plot(name: "cost_per_partition.svg", title: cost.title, svg: cost.render()))
+            add("cost_per_partition.svg", cost)
         }
 
         // Batch-size plots at the amount of data with the most batch sizes.
@@ -223,12 +264,16 @@ public enum Report {
                     mine.compactMap { r in r[keyPath: value].map { (Double(r.batchSize), $0) } }
                 }
                 time.series.append(.init(name: "\(partition) (measured)", points: points(\.measuredInferenceMedianS),
-                                         colorIndex: i))
+                                         colorIndex: i,
+                                         errorBars: mine.compactMap { inferenceSpread($0, at: Double($0.batchSize)) }))
                 throughput.series.append(.init(name: "\(partition) (measured)",
-                                               points: points(\.measuredRankSamplesPerS), colorIndex: i))
+                                               points: points(\.measuredRankSamplesPerS), colorIndex: i,
+                                               errorBars: mine.compactMap { rateSpread($0, at: Double($0.batchSize)) }))
             }
-            plots.append(Plot(name: "time_vs_batch_size.svg", title: time.title, svg: time.render()))
-            plots.append(Plot(name: "throughput_vs_batch_size.svg", title: throughput.title, svg: throughput.render()))
+            add("time_vs_batch_size.svg", time, caption: spreadCaption(time, "the measured points"))
+            add("throughput_vs_batch_size.svg", throughput,
+                caption: spreadCaption(throughput, "the measured points", extra: " As samples/s a bar runs from the "
+                    + "median rate × median / max (slowest run) to × median / min (fastest run)."))
         }
         return plots
     }

@@ -1,9 +1,9 @@
 import Foundation
 
-/// A small dependency-free SVG chart writer: line charts (linear or log2 x)
-/// and grouped bar charts, with title, axis labels with units, ticks and a
-/// legend. Output is deterministic: fixed number formatting, no timestamps,
-/// series in the order given.
+/// A small dependency-free SVG chart writer: line charts (linear or log2 x,
+/// optional min–max error bars) and grouped bar charts, with title, axis
+/// labels with units, ticks and a legend. Output is deterministic: fixed
+/// number formatting, no timestamps, series in the order given.
 public struct SVGPlot: Sendable {
     public enum XScale: Sendable {
         case linear
@@ -18,12 +18,17 @@ public struct SVGPlot: Sendable {
         public var dashed: Bool
         /// Palette slot; series sharing a slot share a colour.
         public var colorIndex: Int
+        /// Min–max bars at the series' x values (measured spread); bars with
+        /// no extent are not drawn.
+        public var errorBars: [(x: Double, low: Double, high: Double)]
 
-        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, colorIndex: Int) {
+        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, colorIndex: Int,
+                    errorBars: [(x: Double, low: Double, high: Double)] = []) {
             self.name = name
             self.points = points.sorted { $0.x < $1.x }
             self.dashed = dashed
             self.colorIndex = colorIndex
+            self.errorBars = errorBars.sorted { $0.x < $1.x }
         }
     }
 
@@ -55,9 +60,18 @@ public struct SVGPlot: Sendable {
         self.yLabel = yLabel
     }
 
+    /// True when the chart shows a comparison: a line of two or more points,
+    /// or two or more bars.
+    public var carriesInformation: Bool {
+        if let bars { return bars.values.flatMap { $0.compactMap { $0 } }.count >= 2 }
+        return series.contains { $0.points.count >= 2 }
+    }
+
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
     static let width = 900.0, height = 460.0
     static let left = 84.0, right = 290.0, top = 64.0, bottom = 64.0
+    /// Pixels between the error bars of neighbouring series.
+    static let errorBarDodge = 3.0
 
     /// The SVG document.
     public func render() -> String {
@@ -70,7 +84,8 @@ public struct SVGPlot: Sendable {
         if !subtitle.isEmpty {
             out += text(x: Self.width / 2, y: 42, subtitle, size: 11, anchor: "middle", fill: "#555555")
         }
-        let yValues = series.flatMap { $0.points.map(\.y) } + (bars?.values.flatMap { $0.compactMap { $0 } } ?? [])
+        let yValues = series.flatMap { $0.points.map(\.y) + $0.errorBars.map(\.high) }
+            + (bars?.values.flatMap { $0.compactMap { $0 } } ?? [])
         let yTicks = Self.niceTicks(low: 0, high: yValues.max() ?? 1)
         let yMax = yTicks.last ?? 1
         func py(_ y: Double) -> Double { Self.top + plotHeight - (yMax > 0 ? y / yMax : 0) * plotHeight }
@@ -137,10 +152,18 @@ public struct SVGPlot: Sendable {
                 out += xTick(px(value), NumberFormat.significant(value, 6), plotHeight: plotHeight)
             }
         }
-        for s in series where !s.points.isEmpty {
+        // Bars of different series at one x are set apart by a few pixels.
+        let barred = series.indices.filter { !series[$0].errorBars.isEmpty }
+        for (index, s) in series.enumerated() where !s.points.isEmpty {
             let color = Self.palette[s.colorIndex % Self.palette.count]
+            let dodge = Self.errorBarDodge * (Double(barred.firstIndex(of: index) ?? 0) - Double(barred.count - 1) / 2)
             let path = s.points.map { "\(n(px($0.x))),\(n(py($0.y)))" }.joined(separator: " ")
             out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"5 3\"" : "")/>\n"
+            for bar in s.errorBars where bar.high > bar.low {
+                let x = px(bar.x) + dodge, low = py(bar.low), high = py(bar.high)
+                out += "<path d=\"M\(n(x)) \(n(low))V\(n(high))M\(n(x - 4)) \(n(low))H\(n(x + 4))M\(n(x - 4)) \(n(high))H\(n(x + 4))\" "
+                out += "stroke=\"\(color)\" stroke-width=\"1.2\" fill=\"none\"/>\n"
+            }
             for p in s.points {
                 out += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"3\" fill=\"\(s.dashed ? "#ffffff" : color)\" stroke=\"\(color)\" stroke-width=\"1.5\"/>\n"
             }
@@ -175,17 +198,12 @@ public struct SVGPlot: Sendable {
 
     private func text(x: Double, y: Double, _ content: String, size: Int = 12, anchor: String = "start",
                       weight: String? = nil, fill: String = "#000000") -> String {
-        var attributes = "x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(size)\" text-anchor=\"\(anchor)\" fill=\"\(fill)\""
-        if let weight { attributes += " font-weight=\"\(weight)\"" }
-        return "<text \(attributes)>\(escape(content))</text>\n"
+        SVGText.text(x: x, y: y, content, size: size, anchor: anchor, weight: weight, fill: fill)
     }
 
-    private func n(_ value: Double) -> String { NumberFormat.trimmed(value, 2) }
+    private func n(_ value: Double) -> String { SVGText.number(value) }
 
-    private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    private func escape(_ text: String) -> String { SVGText.escape(text) }
 
     /// Ticks at 1, 2 or 5 × 10^k from `low` up to the first tick at or above
     /// `high`, about five of them.

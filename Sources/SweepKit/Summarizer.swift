@@ -12,8 +12,11 @@ import LambdaCost
 ///   workload gets the same modelled figures, since Lambda's CPU share, not
 ///   the local thread count, sets the speed there.
 /// - Parallel efficiency e: measured as t1 / (2·t2) from the 1- and 2-thread
-///   medians of full-file ranks when both were swept, else the stated
-///   assumption `lambda.parallel_efficiency`.
+///   medians of full-file ranks of the workload when both were swept; else of
+///   the same partition and batch size at another data size (full files are
+///   the same work there); else the median over the sweep's workloads that
+///   measured both; else the stated assumption `lambda.parallel_efficiency`.
+///   Speeds beyond the measured thread counts are labelled "extrapolated".
 /// - Each measured rank: the medians over repetitions of its model load,
 ///   data load and inference. Each unmeasured rank: the medians over all
 ///   full-file runs, with inference scaled by samples when its file is the
@@ -48,18 +51,20 @@ public enum Summarizer {
             byConfig[id, default: []].append(record)
             byWorkload[record.configuration.workloadID, default: []].append(record)
         }
+        let scaling = ThreadScaling(records: records)
         var rows: [SummaryRow] = []
         for id in order {
             let own = byConfig[id]!
             let configuration = own[0].configuration
             rows += try summarize(configuration: configuration, records: own,
-                                  workload: byWorkload[configuration.workloadID]!, lambda: lambda)
+                                  workload: byWorkload[configuration.workloadID]!, scaling: scaling, lambda: lambda)
         }
         return rows
     }
 
     /// Rows for one configuration; `workload` holds the runs of all its thread variants.
     static func summarize(configuration c: SweepConfiguration, records: [RankRecord], workload: [RankRecord],
+                          scaling: ThreadScaling = ThreadScaling(records: []),
                           lambda: LambdaSettings) throws -> [SummaryRow] {
         let ok = records.filter { $0.status == .ok }
         let failed = records.filter { $0.status != .ok }
@@ -71,6 +76,8 @@ public enum Summarizer {
         row.repetitions = Set(records.map(\.repetition)).count
         row.measuredRanks = Set(records.map(\.rank)).count
         row.measuredRuns = records.count
+        row.measuredReusedRuns = records.filter { $0.measuredFor != nil }.count
+        row.measuredConcurrentRanks = records.map(\.concurrentRanks).max()
         row.measuredFailedRuns = failed.count
         row.measuredStatBasis = hasFullFiles ? "full file" : "whole data (one short file)"
         row.measuredStatRuns = timed.count
@@ -105,7 +112,7 @@ public enum Summarizer {
         row.measuredRankGBPerS = rounded(rankRate * Double(inputBytesPerSample) / 1e9, 9)
         row.measuredBLASCore = Array(Set(ok.map(\.blasCore))).sorted().joined(separator: "+")
 
-        guard let fleet = try FleetModel(configuration: c, workload: workload, lambda: lambda) else {
+        guard let fleet = try FleetModel(configuration: c, workload: workload, scaling: scaling, lambda: lambda) else {
             return [row]
         }
         return try lambda.memory.map { setting in
@@ -145,12 +152,17 @@ struct FleetModel {
     let lambda: LambdaSettings
     let basisThreads: Int
     let efficiency: Double?
+    /// Where `efficiency` comes from ("assumed" when nil).
+    let efficiencySource: String
+    /// The most threads measured with `efficiency` known: speeds beyond are extrapolated.
+    let measuredThreads: Int
     /// Per rank 0..<worldSize: the local measurement it is modelled from.
     let rankMeasurements: [LocalRankMeasurement]
     let peakRSSMB: Double
 
     /// Nil when no run of the workload finished, or none of a full file when the configuration has full files.
-    init?(configuration c: SweepConfiguration, workload: [RankRecord], lambda: LambdaSettings) throws {
+    init?(configuration c: SweepConfiguration, workload: [RankRecord], scaling: ThreadScaling,
+          lambda: LambdaSettings) throws {
         configuration = c
         self.lambda = lambda
         let ok = workload.filter { $0.status == .ok }
@@ -163,11 +175,16 @@ struct FleetModel {
             let runs = ok.filter { $0.configuration.threads == threads && !$0.remainderFile }
             return SampleStatistics.median(runs.map(\.inferenceSeconds))
         }
-        var efficiency: Double?
+        var efficiency: Double?, source = "assumed"
         if let t1 = fullMedian(1), let t2 = fullMedian(2), t2 > 0 {
             efficiency = min(max(t1 / (2 * t2), 0), 1)
+            source = "measured 1 vs 2 threads"
+        } else if let known = scaling.efficiency(for: c) {
+            (efficiency, source) = (known.value, known.source)
         }
         self.efficiency = efficiency
+        efficiencySource = source
+        measuredThreads = efficiency == nil ? 1 : 2
         peakRSSMB = basis.map(\.peakRSSMB).max() ?? 0
 
         let fullRuns = basis.filter { !$0.remainderFile }
@@ -229,6 +246,15 @@ struct FleetModel {
                     durations.append(d)
                 }
             }
+            let peak = row.measuredPeakRSSMB ?? peakRSSMB
+            if Double(memoryMB) < peak {
+                return cannotRun(row: &row, setting: setting, memoryMB: memoryMB, first: durations[0],
+                                 reason: "is below the measured peak RSS of \(NumberFormat.fixed(peak, 1)) MB")
+            }
+            if durations.contains(where: \.exceedsTimeout) {
+                return cannotRun(row: &row, setting: setting, memoryMB: memoryMB, first: durations[0],
+                                 reason: "is too little: a rank runs past Lambda's \(NumberFormat.trimmed(LambdaLimits.timeoutSeconds, 0)) s timeout")
+            }
             let schedule = try simulateFleet(durations: durations.map(\.totalSeconds), scaling: lambda.scaling)
             let cost = try Self.cost(configuration: c, lambda: lambda,
                                      rankBilledMilliseconds: durations.map(\.billedMilliseconds), memoryMB: memoryMB)
@@ -239,13 +265,8 @@ struct FleetModel {
             let meanBilled = durations.reduce(0) { $0 + $1.billedSeconds } / n
             let gb = Double(memoryMB) / 1_024
             let fleetRate = schedule.makespanSeconds > 0 ? Double(c.totalSamples) / schedule.makespanSeconds : 0
-            row.modelledMemorySetting = setting.description
-            row.modelledMemoryMB = memoryMB
-            row.modelledMemoryGB = rounded(gb, 6)
-            row.modelledVCPU = rounded(first.vcpu, 4)
-            row.modelledParallelEfficiency = rounded(first.parallelEfficiency, 4)
-            row.modelledEfficiencySource = efficiency == nil ? "assumed" : "measured 1 vs 2 threads"
-            row.modelledBasisThreads = basisThreads
+            describe(row: &row, setting: setting, memoryMB: memoryMB, first: first)
+            row.modelledLambdaFits = "yes"
             row.modelledRankColdStartS = rounded(first.initSeconds, 6)
             row.modelledRankModelLoadS = rounded(first.modelLoadSeconds, 6)
             row.modelledRankDataReadS = rounded(first.dataReadSeconds, 6)
@@ -279,6 +300,27 @@ struct FleetModel {
 }
 
 extension FleetModel {
+    /// The memory, vCPU and efficiency columns every modelled row has.
+    private func describe(row: inout SummaryRow, setting: MemorySetting, memoryMB: Int, first: RankDurationBreakdown) {
+        row.modelledMemorySetting = setting.description
+        row.modelledMemoryMB = memoryMB
+        row.modelledMemoryGB = rounded(Double(memoryMB) / 1_024, 6)
+        row.modelledVCPU = rounded(first.vcpu, 4)
+        row.modelledParallelEfficiency = rounded(first.parallelEfficiency, 4)
+        row.modelledEfficiencySource = efficiencySource
+        row.modelledBasisThreads = basisThreads
+        row.modelledVCPUBasis = first.vcpu <= Double(measuredThreads) ? "measured"
+            : efficiency == nil ? "assumed" : "extrapolated"
+    }
+
+    /// A memory size Lambda could not run: said so, with no duration or cost.
+    private func cannotRun(row: inout SummaryRow, setting: MemorySetting, memoryMB: Int, first: RankDurationBreakdown,
+                           reason: String) {
+        describe(row: &row, setting: setting, memoryMB: memoryMB, first: first)
+        row.modelledLambdaFits = "no: \(memoryMB) MB \(reason)"
+        row.modelledExceedsTimeout = first.exceedsTimeout
+    }
+
     /// One execution's cost from its ranks' billed milliseconds (modelled or
     /// measured), with CAI's Initializer and Summarizer as auxiliary
     /// invocations of `lambda.auxiliary_seconds`, Step Functions and S3 requests.

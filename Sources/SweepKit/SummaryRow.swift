@@ -49,6 +49,11 @@ public struct SummaryRow: Codable, Equatable, Sendable {
     public var measuredRanks: Int
     /// Timed runs of measured ranks, failed ones included.
     public var measuredRuns: Int
+    /// Of `measuredRuns`, rows copied from a measurement of the same work made
+    /// for another configuration or rank (ranks.csv `measured_for`); nil in old files.
+    public var measuredReusedRuns: Int?
+    /// Most rank processes that ran at once while this configuration's runs were measured; nil in old files.
+    public var measuredConcurrentRanks: Int?
     public var measuredFailedRuns: Int
     /// What the inference statistics describe: "full file" or, when the
     /// configuration has no full file, "whole data (one short file)".
@@ -77,6 +82,14 @@ public struct SummaryRow: Codable, Equatable, Sendable {
     public var modelledMemoryMB: Int?
     public var modelledMemoryGB: Double?
     public var modelledVCPU: Double?
+    /// "yes", or "no: REASON" when Lambda could not run the rank at this memory
+    /// (below the measured peak RSS, or past the 900 s timeout); then the
+    /// fleet's duration, makespan and cost columns are left empty. Nil in old files.
+    public var modelledLambdaFits: String?
+    /// How the speed at `modelledVCPU` is known: "measured" (within the thread
+    /// counts measured), "extrapolated" (beyond them, from the measured parallel
+    /// efficiency) or "assumed" (more than one vCPU, no 1 vs 2 thread measurement).
+    public var modelledVCPUBasis: String?
     public var modelledParallelEfficiency: Double?
     public var modelledEfficiencySource: String?
     public var modelledBasisThreads: Int?
@@ -109,6 +122,7 @@ public struct SummaryRow: Codable, Equatable, Sendable {
         case worldSize = "world_size", threads, totalSamples = "total_samples"
         case samplesPerFullFile = "samples_per_full_file", remainderSamples = "remainder_samples", repetitions
         case measuredRanks = "measured_ranks", measuredRuns = "measured_runs"
+        case measuredReusedRuns = "measured_reused_runs", measuredConcurrentRanks = "measured_concurrent_ranks"
         case measuredFailedRuns = "measured_failed_runs", measuredStatBasis = "measured_stat_basis"
         case measuredStatRuns = "measured_stat_runs"
         case measuredInferenceMedianS = "measured_inference_median_s"
@@ -125,6 +139,7 @@ public struct SummaryRow: Codable, Equatable, Sendable {
         case measuredBLASCore = "measured_blas_core", verification
         case modelledMemorySetting = "modelled_memory_setting", modelledMemoryMB = "modelled_memory_mb"
         case modelledMemoryGB = "modelled_memory_gb", modelledVCPU = "modelled_vcpu"
+        case modelledVCPUBasis = "modelled_vcpu_basis", modelledLambdaFits = "modelled_lambda_fits"
         case modelledParallelEfficiency = "modelled_parallel_efficiency"
         case modelledEfficiencySource = "modelled_efficiency_source", modelledBasisThreads = "modelled_basis_threads"
         case modelledRankColdStartS = "modelled_rank_cold_start_s", modelledRankModelLoadS = "modelled_rank_model_load_s"

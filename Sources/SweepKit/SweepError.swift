@@ -31,6 +31,8 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
     case costModel(configuration: String, reason: String)
     /// A results directory for `report`/`compare` is missing.
     case missingResults(path: String)
+    /// Ctrl-C during a local sweep: `done` of `total` measurements of this run are in ranks.csv.
+    case interrupted(done: Int, total: Int)
 
     public var description: String {
         switch self {
@@ -63,6 +65,8 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
             return "Lambda cost model for \(configuration): \(reason)"
         case let .missingResults(path):
             return "\(path) holds no sweep results (summary.csv not found)"
+        case let .interrupted(done, total):
+            return "interrupted after \(done) of \(total) measurements; run the same command again to resume"
         }
     }
 }

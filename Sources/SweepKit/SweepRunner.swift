@@ -1,3 +1,4 @@
+import BuildInfo
 import CAIWorkload
 import CosmicSupport
 import Foundation
@@ -17,6 +18,12 @@ public enum SweepEvent: Sendable {
     /// A timed repetition of configuration `id` finished; the ETA (seconds)
     /// comes from the work done so far, nil when unknown.
     case repetitionFinished(id: String, number: Int, of: Int, etaSeconds: Double?)
+    /// The local plan: `measurements` rank runs to make, `reused` rows copied
+    /// from measurements of the same work, over `configurations` configurations.
+    case planned(measurements: Int, reused: Int, configurations: Int)
+    /// A local rank run finished (`label` = "CONFIG rank N rep R", `seconds` =
+    /// its process time); `done`/`total` count this run's measurements.
+    case measurementFinished(done: Int, total: Int, label: String, seconds: Double, etaSeconds: Double?)
     /// A configuration's runs are done; `failure` is empty when every run finished.
     case configurationFinished(index: Int, total: Int, id: String, failure: String)
 }
@@ -39,6 +46,8 @@ public struct SweepFiles: Sendable {
     public var lambda: URL { directory.appendingPathComponent("lambda.csv") }
     public var lambdaJSON: URL { directory.appendingPathComponent("lambda.json") }
     public var plots: URL { directory.appendingPathComponent("plots") }
+    /// One row per sweep run on this folder, with its wall time (SweepRunRecord).
+    public var runs: URL { directory.appendingPathComponent("runs.csv") }
 }
 
 /// What a sweep run did.
@@ -74,16 +83,20 @@ public protocol RemoteMeasuring: AnyObject {
                  onEvent: ((SweepEvent) -> Void)?) throws -> [RankRecord]
 }
 
-/// Runs a sweep: for each configuration, verify accuracy with the BLAS
-/// threads about to be timed, provide the measured ranks' partition files,
-/// run the ranks `repetitions` times, then rewrite the result files.
+/// Runs a sweep. Locally (see `runLocal`): plan every rank run still
+/// missing, each distinct piece of work once per repetition (MeasurementPlan),
+/// verify accuracy with the threads about to be timed, generate the measured
+/// files, run the ranks `concurrency` cores at a time and copy each
+/// measurement into every configuration it serves. On AWS (`remote`): whole
+/// configurations, one after another.
 ///
-/// Resumable: after each configuration `ranks.csv` is rewritten whole through
-/// a temporary file and a rename (CosmicSupport.AtomicFile), so an interrupt
-/// leaves either the old or the new file, never a partial row; the summary
-/// files are then rebuilt from `ranks.csv`. On a re-run, a configuration whose
-/// id is in `ranks.csv` with every run `ok` is skipped; one with failed runs
-/// is measured again and its old rows replaced, so no row is duplicated.
+/// Resumable: after each group of rank runs (each configuration on AWS)
+/// `ranks.csv` is rewritten whole through a temporary file and a rename
+/// (CosmicSupport.AtomicFile), so an interrupt loses at most the ranks in
+/// flight and leaves either the old or the new file, never a partial row; the
+/// summary files are then rebuilt from `ranks.csv`. On a re-run only the
+/// (configuration, rank, repetition) rows that are missing or failed are
+/// measured again, their old rows replaced, so no row is duplicated.
 /// Summaries are rebuilt from all of `ranks.csv` with the current Lambda
 /// settings, so changing only `[lambda]` and re-running re-models without
 /// re-measuring.
@@ -102,6 +115,9 @@ public final class SweepRunner {
     /// Set to measure on AWS instead of with `executor`; rows of each source
     /// are resumed and replaced apart, so one folder holds both.
     public var remote: RemoteMeasuring?
+    /// Polled after each group of local rank runs: true discards the group
+    /// (its ranks were stopped) and ends the run with `SweepError.interrupted`.
+    public var isInterrupted: () -> Bool = { InterruptFlag.isSet }
 
     /// Where this run measures.
     public var source: MeasurementSource { remote?.source ?? .local }
@@ -142,15 +158,63 @@ public final class SweepRunner {
         if FileManager.default.fileExists(atPath: files.ranks.path) {
             records = try RankRecord.records(in: try CSVTable.read(files.ranks), path: files.ranks.path)
         }
-        let configurations = spec.configurations
-        let source = self.source
-        let complete = Self.completeConfigurations(records.filter { $0.source == source })
-        let pending = configurations.filter { !complete.contains($0.id) }
         // Heal a summary left behind by an interrupt between the two writes;
         // nothing is written (no folder of empty files) before a result exists.
         if !records.isEmpty { try writeOutputs(records: records) }
-        var environmentWritten = false
+        environmentWritten = false
+        let startedAt = SweepRunRecord.utcNow(), clock = MonotonicClock.now()
+        tally = RunTally()
+        func log(_ outcome: String) throws {
+            guard FileManager.default.fileExists(atPath: files.ranks.path) else { return }
+            try SweepRunRecord.append(SweepRunRecord(
+                started: startedAt, wallSeconds: rounded(MonotonicClock.now() - clock, 3), outcome: outcome,
+                source: source.rawValue, measuredRankRuns: tally.measured, reusedRows: tally.reused,
+                configurationsMeasured: tally.configurations, configurationsSkipped: tally.skipped,
+                concurrency: spec.concurrency, binary: BuildInfo.versionLine), to: files)
+        }
+        do {
+            let outcome = try remote.map { try runRemote($0, records: records) } ?? runLocal(records: records)
+            try log(outcome.failures.isEmpty ? "complete" : "complete with failed ranks")
+            return outcome
+        } catch {
+            var reason = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
+            if case .interrupted? = error as? SweepError { reason = "interrupted" } else { reason = "failed: " + reason }
+            try? log(reason)
+            throw error
+        }
+    }
 
+    /// What this run did, for runs.csv.
+    struct RunTally {
+        var measured = 0, reused = 0, configurations = 0, skipped = 0
+    }
+
+    var environmentWritten = false
+    var tally = RunTally()
+
+    /// Writes environment.json (once per run), then ranks.csv and, with
+    /// `summaries`, every file built from it (re-modelling the whole sweep, so
+    /// a local run does it once at the end rather than after every rank run;
+    /// a run that dies in between leaves them stale and the next run heals them).
+    func save(_ records: [RankRecord], summaries: Bool = true) throws {
+        if !environmentWritten {
+            try AtomicFile.write(try environment().encoded(), to: files.environment)
+            environmentWritten = true
+        }
+        if summaries {
+            try writeOutputs(records: records)
+        } else {
+            try RankRecord.table(records).write(to: files.ranks)
+        }
+    }
+
+    /// Whole configurations measured by `remote`, one after another.
+    private func runRemote(_ remote: RemoteMeasuring, records existing: [RankRecord]) throws -> SweepOutcome {
+        var records = existing
+        let configurations = spec.configurations
+        let source = remote.source
+        let complete = Self.completeConfigurations(records.filter { $0.source == source })
+        let pending = configurations.filter { !complete.contains($0.id) }
         totalWork = pending.reduce(0) { $0 + Double(spec.repetitions) * repetitionWork($1) }
         doneWork = 0
         started = MonotonicClock.now()
@@ -159,27 +223,21 @@ public final class SweepRunner {
             let index = offset + 1
             if complete.contains(configuration.id) {
                 outcome.skipped.append(configuration.id)
+                tally.skipped += 1
                 onEvent?(.configurationSkipped(index: index, total: configurations.count, id: configuration.id))
                 continue
             }
             onEvent?(.configurationStarted(index: index, total: configurations.count, id: configuration.id,
                                            etaSeconds: eta))
-            let measured: [RankRecord]
-            if let remote {
-                let earlier = records.filter { $0.source == source && $0.configuration.id == configuration.id }
-                measured = try remote.measure(configuration, spec: spec, partitions: partitions, earlier: earlier,
+            let earlier = records.filter { $0.source == source && $0.configuration.id == configuration.id }
+            let measured = try remote.measure(configuration, spec: spec, partitions: partitions, earlier: earlier,
                                               onEvent: onEvent)
-                doneWork += Double(spec.repetitions) * repetitionWork(configuration)
-            } else {
-                measured = try measure(configuration)
-            }
+            doneWork += Double(spec.repetitions) * repetitionWork(configuration)
             records.removeAll { $0.configuration.id == configuration.id && $0.source == source }
             records += measured
-            if !environmentWritten {
-                try AtomicFile.write(try environment().encoded(), to: files.environment)
-                environmentWritten = true
-            }
-            try writeOutputs(records: records)
+            try save(records)
+            tally.measured += measured.count
+            tally.configurations += 1
             outcome.ran.append(configuration.id)
             let failed = measured.filter { $0.status != .ok }
             let failure = Summarizer.failureSummary(failed, of: measured.count)
@@ -190,7 +248,7 @@ public final class SweepRunner {
         return outcome
     }
 
-    private var totalWork = 0.0, doneWork = 0.0, started = 0.0
+    var totalWork = 0.0, doneWork = 0.0, started = 0.0
 
     /// Samples one timed repetition of `c` processes (the unit of the ETA).
     private func repetitionWork(_ c: SweepConfiguration) -> Double {
@@ -199,7 +257,7 @@ public final class SweepRunner {
     }
 
     /// Seconds left at the rate of the work done so far, nil before any.
-    private var eta: Double? {
+    var eta: Double? {
         doneWork > 0 ? (MonotonicClock.now() - started) / doneWork * max(totalWork - doneWork, 0) : nil
     }
 
@@ -210,66 +268,6 @@ public final class SweepRunner {
             if record.status == .ok { ok.insert(record.configuration.id) } else { failed.insert(record.configuration.id) }
         }
         return ok.subtracting(failed)
-    }
-
-    /// Verifies, provides data, and runs the measured ranks of one
-    /// configuration through the pipeline: CAI's data map over the
-    /// configuration's prefix, the pipeline's jobs for the measured ranks,
-    /// the executor, and the summarizer (`combined_data.json` per repetition).
-    func measure(_ c: SweepConfiguration) throws -> [RankRecord] {
-        let verification = try verifier.verify(threads: c.threads, configuration: c.id)
-        let ranks = c.measuredRanks(measure: spec.measure, includeRemainder: spec.measureRemainder)
-        let (prefix, names) = try partitions.prepare(c, ranks: ranks)
-        let source = "sweep \(spec.name)"
-        let dataMap: DataMap, data: StorageLocation
-        do {
-            data = try StorageLocation(bucket: Self.dataBucket, prefix: prefix, key: "data_prefix", source: source)
-            dataMap = try DataMap(files: names, fileLimit: c.fileLimit, worldSize: c.worldSize, prefix: prefix)
-        } catch {
-            throw SweepError.dataUnavailable(configuration: c.id, reason: "\(error)")
-        }
-        let weightsPath = spec.weights.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let pipeline = Pipeline(storage: storage, executor: executor,
-                                settings: .init(threads: c.threads, weightsPath: weightsPath, seed: spec.seed))
-        func run(_ ranks: [Int], _ label: String) throws -> (jobs: [RankJob], results: [RankResult]) {
-            let location = try StorageLocation(bucket: Self.runsBucket, prefix: "\(c.id)/\(label)", key: "result_path",
-                                               source: source)
-            let all = Pipeline.jobs(dataMap: dataMap, data: data, results: location, batchSize: c.batchSize,
-                                    settings: pipeline.settings)
-            let jobs = ranks.map { all[$0] }
-            let start = MonotonicClock.now()
-            let results = try executor.run(jobs)
-            guard results.count == jobs.count else {
-                throw SweepError.runnerMismatch(configuration: c.id, expected: jobs.count, got: results.count)
-            }
-            try pipeline.summarize(results, into: location, wallSeconds: MonotonicClock.now() - start)
-            return (jobs, results)
-        }
-        if spec.warmup > 0, let first = ranks.first {
-            for w in 1...spec.warmup {
-                onEvent?(.repetition(number: 0, of: spec.repetitions, etaSeconds: eta))
-                _ = try run([first], "warmup\(w)")
-            }
-        }
-        var records: [RankRecord] = []
-        for repetition in 1...spec.repetitions {
-            onEvent?(.repetition(number: repetition, of: spec.repetitions, etaSeconds: eta))
-            let (jobs, results) = try run(ranks, "rep\(repetition)")
-            doneWork += repetitionWork(c)
-            onEvent?(.repetitionFinished(id: c.id, number: repetition, of: spec.repetitions, etaSeconds: eta))
-            for (job, result) in zip(jobs, results) {
-                let plannedSamples = job.files.reduce(0) { total, name in
-                    total + (PartitionStore.parse(name).map { c.samplesInFile($0.0) } ?? 0)
-                }
-                var record = RankRecord(
-                    result: result, configuration: c, repetition: repetition, file: job.files.joined(separator: " "),
-                    fileSamples: result.status == .ok ? result.samples : plannedSamples,
-                    dataSource: partitions.sourceDescription, verification: verification)
-                record.rank = job.rank
-                records.append(record)
-            }
-        }
-        return records
     }
 
     /// Rewrites ranks.csv, then from it summary.csv, summary.json and
@@ -287,64 +285,5 @@ public final class SweepRunner {
         try SummaryRow.table(summary).write(to: files.summary)
         try AtomicFile.write(try SummaryRow.json(summary), to: files.summaryJSON)
         try AtomicFile.write(Tables.markdown(summary), to: files.tables)
-    }
-}
-
-/// A one-line progress bar on a terminal (standard output is a TTY); silent otherwise.
-public final class SweepProgressBar {
-    public let enabled: Bool
-    private var line = ""
-    private var index = 0, total = 0, id = "", eta: Double?
-
-    public init(enabled: Bool = isatty(1) == 1) {
-        self.enabled = enabled
-    }
-
-    public func handle(_ event: SweepEvent) {
-        guard enabled else { return }
-        switch event {
-        case let .configurationStarted(index, total, id, eta):
-            (self.index, self.total, self.id, self.eta) = (index, total, id, eta)
-            draw("verifying")
-        case let .configurationSkipped(index, total, id):
-            (self.index, self.total, self.id) = (index, total, id)
-            draw("already done")
-        case let .generating(partition, file, samples):
-            draw("generating \(partition) file \(file) (\(samples) samples)")
-        case let .repetition(number, of, eta):
-            self.eta = eta
-            draw(number == 0 ? "warm-up" : "repetition \(number)/\(of)")
-        case let .repetitionFinished(_, number, of, eta):
-            self.eta = eta
-            draw("repetition \(number)/\(of) done")
-        case let .configurationFinished(_, _, _, failure):
-            draw(failure.isEmpty ? "done" : "FAILED RANKS: \(failure)")
-        }
-    }
-
-    /// Ends the progress line.
-    public func finish() {
-        guard enabled, !line.isEmpty else { return }
-        print("")
-        line = ""
-    }
-
-    private func draw(_ status: String) {
-        let width = 24
-        let filled = total > 0 ? width * max(index - 1, 0) / total : 0
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let etaText = eta.map { Self.clock($0) } ?? "--:--"
-        let text = "[\(bar)] \(index)/\(total) \(id)  \(status)  ETA \(etaText)"
-        let padding = max(0, line.count - text.count)
-        print("\r" + text + String(repeating: " ", count: padding), terminator: "")
-        fflush(stdout)
-        line = text
-    }
-
-    /// "04:05" or "1:02:03".
-    public static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
-            : String(format: "%02d:%02d", s / 60, s % 60)
     }
 }

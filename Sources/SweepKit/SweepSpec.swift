@@ -104,6 +104,26 @@ public struct LambdaSettings: Equatable, Sendable {
     public var priorMonthlyGBSeconds: Double = 0
 
     public init() {}
+
+    /// What a memory item may be, for refusals.
+    static let memoryExpectation = "expected \"auto\", \"power-tuning\" or a whole number of MB in 128...10240"
+
+    /// One `lambda.memory` item: `"power-tuning"` (any case) names the preset
+    /// `MemorySetting.powerTuning`; anything else is one setting.
+    static func memorySettings(named text: String) throws -> [MemorySetting] {
+        if text.trimmingCharacters(in: .whitespaces).lowercased() == MemorySetting.powerTuningName {
+            return MemorySetting.powerTuning
+        }
+        return [try MemorySetting(parsing: text)]
+    }
+
+    /// `settings` with each one kept at its first place only: a size named
+    /// twice (or also in the preset) would model the same row twice.
+    static func deduplicated(_ settings: [MemorySetting]) -> [MemorySetting] {
+        var result: [MemorySetting] = []
+        for setting in settings where !result.contains(setting) { result.append(setting) }
+        return result
+    }
 }
 
 /// A parsed sweep spec (TOML). Relative paths are relative to the current
@@ -287,17 +307,18 @@ public struct SweepSpec: Equatable, Sendable {
             let items: [TOMLValueConvertible]
             if let array = value.array { items = Array(array) } else { items = [value] }
             guard !items.isEmpty else { throw SweepError.emptyList(path: path, key: "lambda.memory") }
-            settings.memory = try items.map { item in
+            settings.memory = LambdaSettings.deduplicated(try items.flatMap { item in
                 let text: String
                 if let mb = item.int { text = String(mb) } else if let s = item.string { text = s } else {
                     throw SweepError.wrongType(path: path, key: "lambda.memory",
-                                               expected: "\"auto\" or whole numbers of MB", actual: typeName(item))
+                                               expected: "\"auto\", \"power-tuning\" or whole numbers of MB",
+                                               actual: typeName(item))
                 }
-                do { return try MemorySetting(parsing: text) } catch {
+                do { return try LambdaSettings.memorySettings(named: text) } catch {
                     throw SweepError.invalidValue(path: path, key: "lambda.memory", value: describe(item),
-                                                  reason: "expected \"auto\" or a whole number of MB in 128...10240")
+                                                  reason: LambdaSettings.memoryExpectation)
                 }
-            }
+            })
         }
         if let v = try reader.double("headroom") {
             guard v >= 0, v <= 10 else {
@@ -478,13 +499,13 @@ public struct SweepSpec: Equatable, Sendable {
             }
             if let threads { grids[i].threads = threads }
         }
-        if let memory = try list(overrides.memory, "--memory", { text -> MemorySetting in
-            do { return try MemorySetting(parsing: text) } catch {
+        if let memory = try list(overrides.memory, "--memory", { text -> [MemorySetting] in
+            do { return try LambdaSettings.memorySettings(named: text) } catch {
                 throw SweepError.invalidValue(path: path, key: "--memory", value: "\"\(text)\"",
-                                              reason: "expected \"auto\" or a whole number of MB in 128...10240")
+                                              reason: LambdaSettings.memoryExpectation)
             }
         }) {
-            lambda.memory = memory
+            lambda.memory = LambdaSettings.deduplicated(memory.flatMap { $0 })
         }
         if let name = overrides.name {
             guard !name.isEmpty, !name.contains("/") else {

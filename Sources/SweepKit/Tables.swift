@@ -14,10 +14,13 @@ public enum Tables {
 
     /// The tables under headings of the given level. Rows with figures
     /// (ok or partial) are tabled, partial ones marked with their failed-run
-    /// count; failed configurations get a table of their own with the reason.
+    /// count; failed configurations get a table of their own with the reason,
+    /// and so do memory sizes Lambda could not run (`lambdaCannotRunReason`),
+    /// whose modelled figures no table shows.
     public static func body(_ rows: [SummaryRow], headingLevel: Int) -> String {
         let h = String(repeating: "#", count: headingLevel)
-        let usable = rows.filter(\.hasFigures)
+        let measured = rows.filter(\.hasFigures)
+        let usable = measured.filter { $0.lambdaCannotRunReason == nil }
         var out = ""
         out += statusNote(rows)
         out += "\(h) Fleet cost (paper layout)\n\n"
@@ -38,7 +41,7 @@ public enum Tables {
         out += "column \"Throughput (MB/s)\", but its values were GB/s.\n\n"
 
         out += "\(h) Measured ranks (this machine)\n\n"
-        out += measuredTable(usable)
+        out += measuredTable(measured)
         out += "\nMeasured on this machine, one child process per rank: inference wall seconds over a full partition "
         out += "file (Stat Runs = the finished runs of full-file ranks the statistics come from; the short last file "
         out += "of a data size is never among them; median, mean, CAI's IQR-filtered mean, and with at least two "
@@ -51,6 +54,15 @@ public enum Tables {
         out += "\nModelled with LambdaCost from the measured ranks: makespan of the distributed map under Lambda's "
         out += "concurrency and scaling limits; Lambda duration on the monthly price tiers; requests include CAI's "
         out += "Initializer and Summarizer; Step Functions state transitions; S3 GET/PUT/LIST requests.\n"
+        let impossible = measured.filter { $0.lambdaCannotRunReason != nil }
+        if !impossible.isEmpty {
+            out += "\n\(h) Memory sizes Lambda could not run\n\n"
+            out += markdownTable(["Configuration", "Memory (MB)", "Reason"], impossible.map {
+                [label($0), $0.modelledMemoryMB.map(String.init) ?? "", $0.lambdaCannotRunReason ?? ""]
+            }, rightAligned: [1])
+            out += "\nThe model computes figures for these rows (`summary.csv` holds them), but Lambda would kill "
+            out += "the function (memory below the measured peak RSS) or time it out, so no table above shows them.\n"
+        }
         let failed = firstPerConfiguration(rows.filter { !$0.hasFigures })
         if !failed.isEmpty {
             out += "\n\(h) Failed configurations\n\n"

@@ -35,7 +35,7 @@ struct Sweep: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: "Threads per rank, e.g. 1,2: each rank splits its batch over that many workers, each with a single-threaded BLAS (1 vs 2 measures parallel efficiency).")
     var threads: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: "Lambda memory to model: auto or MB, e.g. auto,3008.")
+    @Option(name: .long, parsing: .singleValue, help: "Lambda memory to model: auto, power-tuning (128 … 10240 MB) or MB, e.g. auto,power-tuning.")
     var memory: [String] = []
 
     @Option(name: .long, help: "Timed repetitions of each measured rank.")
@@ -109,6 +109,13 @@ struct Sweep: ParsableCommand {
             }
             let problems = SweepPreflight(spec: sweep, remote: target != nil, fixtures: Verifier.defaultFixtures())
                 .problems()
+            if target == nil, problems.isEmpty {
+                let runner = SweepRunner(spec: sweep, executor: ClosureRankExecutor { _ in [] },
+                                         verifier: FixtureVerifier(), partitions: Self.partitions(sweep, onGenerate: nil))
+                let work = try runner.plannedWork()
+                print("  plan: \(work.measurements) rank run(s) (\(work.samples) samples) for \(work.configurations) "
+                    + "configuration(s); \(work.reused) row(s) filled from measurements of the same work")
+            }
             guard problems.isEmpty else {
                 throw CommandFailure("\(sweep.sourcePath): a real run would refuse \(problems.count) problem(s):\n"
                     + problems.map { "  - \($0)" }.joined(separator: "\n"))
@@ -118,30 +125,30 @@ struct Sweep: ParsableCommand {
         }
 
         let progress = SweepProgressBar()
-        let provider: PartitionProviding
-        if let directory = sweep.dataDirectory {
-            provider = DirectoryPartitions(directory: URL(fileURLWithPath: directory))
-        } else {
-            provider = SyntheticPartitions(
-                cacheDirectory: URL(fileURLWithPath: sweep.cacheDirectory), seed: sweep.dataSeed,
-                onGenerate: { partition, file, samples in
-                    progress.handle(.generating(partition: partition.rawValue, file: file, samples: samples))
-                })
+        // Not a terminal (CI logs): one line per generated file and per finished measurement, with elapsed time and ETA.
+        let lines = isatty(1) == 0
+        let provider = Self.partitions(sweep) { partition, file, samples in
+            progress.handle(.generating(partition: partition.rawValue, file: file, samples: samples))
+            if lines {
+                print("  generating \(partition.rawValue) file \(file) (\(samples) samples)")
+                fflush(stdout)
+            }
         }
         let work = SweepRunner.defaultWorkDirectory(sweep)
         let storage = SweepRunner.storage(partitions: provider, workDirectory: work)
-        let launcher = RankLauncher(
+        InterruptFlag.install()
+        var launcher = RankLauncher(
             storage: storage,
             storageConfiguration: .local(root: storage.root.path, mounts: storage.mounts.mapValues(\.path)),
             scratchDirectory: work.appendingPathComponent("logs"), concurrency: sweep.concurrency,
             timeoutSeconds: sweep.timeoutSeconds)
+        launcher.isInterrupted = { InterruptFlag.isSet }
         let runner = SweepRunner(spec: sweep, executor: launcher, verifier: FixtureVerifier(), partitions: provider,
                                  workDirectory: work, storage: storage)
         let weightsDigest = try sweep.weights.map { try ModelWeights.load(contentsOf: URL(fileURLWithPath: $0)).sha256 } ?? nil
         runner.environment = { EnvironmentInfo.collect(weightsSHA256: weightsDigest) }
         var session: AWSSweepSession?
         if let target {
-            InterruptFlag.install()
             let opened = try AWSSweepSession.open(target: target)
             opened.measurer.log = { line in
                 progress.finish()
@@ -151,14 +158,18 @@ struct Sweep: ParsableCommand {
             session = opened
         }
         defer { session?.shutdown() }
-        // Not a terminal (CI logs): one line per finished measurement, with elapsed time and ETA.
-        let lines = isatty(1) == 0
         let started = MonotonicClock.now()
         runner.onEvent = { event in
             progress.handle(event)
             guard lines else { return }
             let elapsed = SweepProgressBar.clock(MonotonicClock.now() - started)
             switch event {
+            case let .planned(measurements, reused, configurations):
+                print("\(measurements) rank run(s) to measure for \(configurations) configuration(s); "
+                    + "\(reused) row(s) reused from measurements of the same work")
+            case let .measurementFinished(done, total, label, seconds, eta):
+                print("  [\(done)/\(total)] \(label): \(NumberFormat.trimmed(seconds, 1)) s, elapsed \(elapsed), ETA "
+                    + (eta.map { SweepProgressBar.clock($0) } ?? "--:--"))
             case let .repetitionFinished(id, number, of, eta):
                 print("  \(id) repetition \(number)/\(of) done, elapsed \(elapsed), ETA "
                     + (eta.map { SweepProgressBar.clock($0) } ?? "--:--"))
@@ -168,19 +179,17 @@ struct Sweep: ParsableCommand {
             default:
                 break
             }
+            fflush(stdout)  // a log follows the sweep as it goes, not when the pipe's buffer fills
         }
         let outcome: SweepOutcome
         do {
             outcome = try runner.run()
-        } catch let error as AWSSweepError {
+        } catch {
             progress.finish()
-            if case .interrupted = error {
+            if Self.isInterruption(error) {
                 FileHandle.standardError.write(Data("\(sweep.name): \(error)\n".utf8))
                 throw ExitCode(130)
             }
-            throw error
-        } catch {
-            progress.finish()
             throw error
         }
         progress.finish()
@@ -193,6 +202,23 @@ struct Sweep: ParsableCommand {
             throw CommandFailure("\(sweep.name): \(outcome.failures.count) configuration(s) had failed ranks: "
                 + outcome.failures.map { "\($0.id): \($0.reason)" }.joined(separator: "; "))
         }
+    }
+}
+
+extension Sweep {
+    /// The spec's partitions: its `data` folder, else generated ones in the cache.
+    static func partitions(_ sweep: SweepSpec,
+                           onGenerate: ((PartitionSize, Int, Int) -> Void)?) -> PartitionProviding {
+        if let directory = sweep.dataDirectory { return DirectoryPartitions(directory: URL(fileURLWithPath: directory)) }
+        return SyntheticPartitions(cacheDirectory: URL(fileURLWithPath: sweep.cacheDirectory), seed: sweep.dataSeed,
+                                   onGenerate: onGenerate)
+    }
+
+    /// Ctrl-C, locally or while polling AWS: the sweep said how to resume.
+    static func isInterruption(_ error: Error) -> Bool {
+        if case .interrupted? = error as? SweepError { return true }
+        if case .interrupted? = error as? AWSSweepError { return true }
+        return false
     }
 }
 

@@ -111,4 +111,54 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(output.contains("(commit "), output)
         XCTAssertFalse(output.contains("commit unknown"), output)
     }
+
+    /// SIGINT to a running sweep ends the rank in flight, keeps the finished
+    /// measurements, says how to resume and exits 130; the same command then
+    /// measures only what is missing.
+    func testInterruptedSweepResumes() throws {
+        let binary = try binary()
+        let root = try makeTemporaryDirectory(self)
+        let spec = root.appendingPathComponent("stop.toml")
+        try """
+            name = "stop"
+            partitions = ["25MB"]
+            batch_sizes = [128]
+            data_sizes = ["0.05GB"]
+            repetitions = 2
+            measure = 1
+            out = "\(root.appendingPathComponent("results").path)"
+            cache = "\(root.appendingPathComponent("cache").path)"
+            """.write(to: spec, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["sweep", spec.path, "--no-report"]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        var printed = ""
+        let deadline = Date().addingTimeInterval(120)
+        while !printed.contains("[1/4]"), Date() < deadline, process.isRunning {
+            printed += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        XCTAssertTrue(printed.contains("[1/4]"), printed)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 130, message)
+        XCTAssertNotNil(message.range(of: #"interrupted after [1-3] of 4 measurements; run the same command again to resume"#,
+                                      options: .regularExpression), message)
+        // No rank of this sweep is left running.
+        let stray = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { entry in
+            guard Int(entry) != nil, let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
+            return String(decoding: cmdline, as: UTF8.self).contains(root.path)
+        }
+        XCTAssertEqual(stray, [])
+        let kept = try CSVTable.read(root.appendingPathComponent("results/ranks.csv")).records.count
+        XCTAssertTrue((1...3).contains(kept), "\(kept) rows kept")
+
+        let again = try run(binary, ["sweep", spec.path, "--no-report"], in: root)
+        XCTAssertTrue(again.contains("\(4 - kept) rank run(s) to measure"), again)
+        XCTAssertEqual(try CSVTable.read(root.appendingPathComponent("results/ranks.csv")).records.count, 4)
+    }
 }

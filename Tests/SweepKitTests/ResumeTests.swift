@@ -22,40 +22,48 @@ final class ResumeTests: XCTestCase {
         try CSVTable.read(out.appendingPathComponent("ranks.csv")).records
     }
 
-    /// An interrupted sweep keeps finished configurations; re-running it
-    /// skips them and completes without duplicate rows.
+    /// An interrupted sweep keeps every rank run finished before the
+    /// interrupt; re-running it measures only what is missing and completes
+    /// without duplicate rows.
     func testInterruptedSweepCompletesWithoutDuplicates() throws {
         let out = try makeTemporaryDirectory(self).appendingPathComponent("results")
         let spec = try tinySpec(out: out)
         let total = spec.configurations.count
         XCTAssertEqual(total, 8)
 
-        // Each configuration runs 2 repetitions = 2 runner calls; interrupt in the 4th configuration.
+        // 1GB configurations measure ranks 0, 1 and the remainder, twice: 6
+        // rank runs each; the file-limit configurations read the same first
+        // two files, so all their rows are copies. Interrupt at the 8th run.
         let first = FakeSweep()
         first.failAfterCalls = 7
         XCTAssertThrowsError(try first.runner(spec: spec).run()) { error in
             XCTAssertTrue(error is InterruptForTest, "\(error)")
         }
         let partial = try rankRows(out)
-        let partialIDs = Set(partial.map { $0["config_id"]! })
-        XCTAssertEqual(partialIDs.count, 3)
-        XCTAssertEqual(Set(try SummaryRow.read(out.appendingPathComponent("summary.csv")).map(\.configID)), partialIDs)
+        XCTAssertEqual(partial.filter { $0["measured_for"] == "\($0["config_id"]!) rank \($0["rank"]!)" }.count, 7)
+        XCTAssertEqual(Set(partial.map { $0["config_id"]! }),
+                       ["25MB-b64-1GB-t1", "25MB-b64-files2-t1", "25MB-b256-1GB-t1", "25MB-b256-files2-t1"])
+        XCTAssertEqual(Set(try SummaryRow.read(out.appendingPathComponent("summary.csv")).map(\.configID)),
+                       Set(partial.map { $0["config_id"]! }))
 
         let second = FakeSweep()
         let outcome = try second.runner(spec: spec).run()
-        XCTAssertEqual(outcome.skipped.count, 3)
-        XCTAssertEqual(outcome.ran.count, 5)
-        XCTAssertEqual(second.calls, 5 * 2)
+        XCTAssertEqual(outcome.skipped, ["25MB-b64-1GB-t1", "25MB-b64-files2-t1"])
+        XCTAssertEqual(outcome.ran.count, 6)
+        XCTAssertEqual(second.calls, 4 * 6 - 7)
 
         let rows = try rankRows(out)
         let keys = rows.map { "\($0["config_id"]!)|\($0["repetition"]!)|\($0["rank"]!)" }
         XCTAssertEqual(keys.count, Set(keys).count, "duplicate rank rows")
         XCTAssertEqual(Set(rows.map { $0["config_id"]! }), Set(spec.configurations.map(\.id)))
-        // 1GB configurations measure ranks 0, 1 and the remainder rank; file limits ranks 0, 1.
         let expected = spec.configurations.reduce(0) { sum, c in
             sum + c.measuredRanks(measure: spec.measure, includeRemainder: true).count * 2
         }
         XCTAssertEqual(rows.count, expected)
+        for row in rows where row["config_id"]!.contains("files2") {
+            XCTAssertEqual(row["measured_for"], row["config_id"]!.replacingOccurrences(of: "files2", with: "1GB")
+                + " rank \(row["rank"]!)")
+        }
         // Rows kept from the first run are byte-identical in the rewritten file.
         XCTAssertEqual(Array(rows.prefix(partial.count)), partial)
 
@@ -67,14 +75,82 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(try rankRows(out), rows)
 
         let summary = try SummaryRow.read(out.appendingPathComponent("summary.csv"))
-        XCTAssertEqual(summary.map(\.configID), spec.configurations.map(\.id))
+        XCTAssertEqual(Set(summary.map(\.configID)), Set(spec.configurations.map(\.id)))
         XCTAssertTrue(summary.allSatisfy(\.isOK))
+        XCTAssertEqual(summary.first { $0.configID == "25MB-b64-files2-t1" }?.measuredReusedRuns, 4)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("summary.json").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("tables.md").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("environment.json").path))
         // No temporary files are left behind.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.contains(".tmp-") }
         XCTAssertEqual(leftovers, [])
+    }
+
+    /// Ctrl-C (the runner's interrupt flag) discards the ranks in flight, keeps
+    /// what finished and says how many measurements are done.
+    func testInterruptSaysHowToResume() throws {
+        let out = try makeTemporaryDirectory(self).appendingPathComponent("results")
+        let spec = try tinySpec(out: out)
+        let fake = FakeSweep()
+        let runner = fake.runner(spec: spec)
+        runner.isInterrupted = { fake.calls >= 3 }
+        XCTAssertThrowsError(try runner.run()) { error in
+            XCTAssertEqual("\(error)", "interrupted after 2 of 24 measurements; run the same command again to resume")
+        }
+        let rows = try rankRows(out)
+        XCTAssertEqual(Set(rows.map { "\($0["config_id"]!) \($0["rank"]!) \($0["repetition"]!)" }),
+                       ["25MB-b64-1GB-t1 0 1", "25MB-b64-1GB-t1 1 1", "25MB-b64-files2-t1 0 1",
+                        "25MB-b64-files2-t1 1 1"])
+        let second = FakeSweep()
+        try second.runner(spec: spec).run()
+        XCTAssertEqual(second.calls, 22)
+        // runs.csv keeps each run: its outcome, wall time and what it measured.
+        let runs = try SweepRunRecord.read(SweepFiles(directory: out))
+        XCTAssertEqual(runs.map(\.outcome), ["interrupted", "complete"])
+        XCTAssertEqual(runs.map(\.measuredRankRuns), [2, 22])
+        XCTAssertEqual(runs.map(\.reusedRows), [2, 14])
+        XCTAssertTrue(runs.allSatisfy { $0.wallSeconds >= 0 && $0.source == "local" })
+    }
+
+    /// Full files are measured once per repetition and serve every data size;
+    /// each data size's short last file is measured for it.
+    func testFullFilesAreMeasuredOnceAcrossDataSizes() throws {
+        let out = try makeTemporaryDirectory(self).appendingPathComponent("results")
+        var spec = try tinySpec(out: out)
+        spec.grids = [SweepGrid(partitions: [.mb25], batchSizes: [512],
+                                dataSizes: [try DataSize(parsing: "1GB"), try DataSize(parsing: "2GB")])]
+        spec.repetitions = 1
+        let fake = FakeSweep()
+        try fake.runner(spec: spec).run()
+        XCTAssertEqual(fake.calls, 4)
+        let rows = try rankRows(out)
+        XCTAssertEqual(rows.count, 6)
+        let twoGB = rows.filter { $0["config_id"] == "25MB-b512-2GB-t1" }
+        XCTAssertEqual(twoGB.map { $0["measured_for"]! }.sorted(),
+                       ["25MB-b512-1GB-t1 rank 0", "25MB-b512-1GB-t1 rank 1", "25MB-b512-2GB-t1 rank 81"])
+        let copied = twoGB.first { $0["rank"] == "0" }!, original = rows.first { $0["config_id"] == "25MB-b512-1GB-t1" && $0["rank"] == "0" }!
+        XCTAssertEqual(copied["measured_inference_s"], original["measured_inference_s"])
+        XCTAssertEqual(copied["file"], "1.safetensors")
+    }
+
+    /// With concurrency 2, single-thread ranks run two at a time and 2-thread
+    /// ranks alone; rows say how many ran side by side.
+    func testConcurrencyCountsCores() throws {
+        let out = try makeTemporaryDirectory(self).appendingPathComponent("results")
+        var spec = try tinySpec(out: out)
+        spec.grids = [SweepGrid(partitions: [.mb25], batchSizes: [64], fileLimits: [2], threads: [1, 2])]
+        spec.concurrency = 2
+        var groups: [[Int]] = []
+        let runner = SweepRunner(spec: spec, executor: ClosureRankExecutor { jobs in
+            groups.append(jobs.map(\.threads))
+            return jobs.map { fakeResult(for: $0, samples: 1278) }
+        }, verifier: ClosureVerifier { _, _ in "ok" }, partitions: PaperPartitions())
+        runner.environment = { fixedEnvironment }
+        try runner.run()
+        XCTAssertEqual(groups, [[1, 1], [1, 1], [2], [2], [2], [2]])
+        let rows = try rankRows(out)
+        XCTAssertEqual(rows.filter { $0["threads"] == "1" }.map { $0["concurrent_ranks"]! }, ["2", "2", "2", "2"])
+        XCTAssertEqual(rows.filter { $0["threads"] == "2" }.map { $0["concurrent_ranks"]! }, ["1", "1", "1", "1"])
     }
 
     /// A configuration with a failed rank is measured again on the next run
@@ -95,6 +171,7 @@ final class ResumeTests: XCTestCase {
         let second = FakeSweep()
         let outcome = try second.runner(spec: spec).run()
         XCTAssertEqual(outcome.ran, ["25MB-b64-files2-t1"])
+        XCTAssertEqual(second.calls, 1, "only the failed rank run is measured again")
         rows = try rankRows(out)
         XCTAssertEqual(rows.count, 4)
         XCTAssertTrue(rows.allSatisfy { $0["status"] == "ok" })

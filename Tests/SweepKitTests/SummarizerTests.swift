@@ -94,6 +94,52 @@ final class SummarizerTests: XCTestCase {
         XCTAssertEqual(rows[2].number("measured_inference_median_s")!, 8, accuracy: 1e-9)
     }
 
+    /// A workload without its own 2-thread runs takes the efficiency measured
+    /// for the same partition and batch size at another amount of data, else
+    /// the sweep's median; speeds beyond 2 measured threads say "extrapolated",
+    /// and without any 2-thread run more than one vCPU is "assumed".
+    func testEfficiencyCarriesOverAndExtrapolationIsLabelled() throws {
+        let one = SweepConfiguration(partition: .mb50, batchSize: 128, amount: .fileLimit(3), threads: 1)
+        let two = SweepConfiguration(partition: .mb50, batchSize: 128, amount: .fileLimit(3), threads: 2)
+        let more = SweepConfiguration(partition: .mb50, batchSize: 128, amount: .fileLimit(6), threads: 1)
+        let other = SweepConfiguration(partition: .mb25, batchSize: 64, amount: .fileLimit(2), threads: 1)
+        let records = [
+            record(one, rep: 1, rank: 0, inference: 12), record(two, rep: 1, rank: 0, inference: 8),
+            record(more, rep: 1, rank: 0, inference: 12), record(other, rep: 1, rank: 0, inference: 3),
+        ]
+        var lambda = LambdaSettings()
+        lambda.memory = [.fixed(megabytes: 1769), .fixed(megabytes: 3538), .fixed(megabytes: 10240)]
+        let rows = try Summarizer.summarize(records: records, lambda: lambda)
+        let byID = Dictionary(grouping: rows, by: \.configID)
+        let carried = byID["50MB-b128-files6-t1"]!
+        XCTAssertEqual(carried[0]["modelled_parallel_efficiency"], "0.75")
+        XCTAssertEqual(carried[0]["modelled_efficiency_source"], "measured 1 vs 2 threads, 50MB batch 128 at another data size")
+        XCTAssertEqual(carried.map { $0["modelled_vcpu_basis"] }, ["measured", "measured", "extrapolated"])
+        let median = byID["25MB-b64-files2-t1"]!
+        XCTAssertEqual(median[0]["modelled_efficiency_source"], "measured 1 vs 2 threads, median of 1 other workload(s)")
+
+        let alone = try Summarizer.summarize(records: [record(other, rep: 1, rank: 0, inference: 3)], lambda: lambda)
+        XCTAssertEqual(alone.map { $0["modelled_vcpu_basis"] }, ["measured", "assumed", "assumed"])
+        XCTAssertEqual(alone[0]["modelled_efficiency_source"], "assumed")
+    }
+
+    /// A memory size below the measured peak RSS is marked as one Lambda
+    /// could not run and gets no duration or cost.
+    func testMemoryBelowPeakIsNotPriced() throws {
+        let c = SweepConfiguration(partition: .mb25, batchSize: 64, amount: .fileLimit(2), threads: 1)
+        var lambda = LambdaSettings()
+        lambda.memory = [.fixed(megabytes: 512), .fixed(megabytes: 1769)]
+        let rows = try Summarizer.summarize(records: [record(c, rep: 1, rank: 0, inference: 3, peak: 600)],
+                                            lambda: lambda)
+        XCTAssertEqual(rows[0]["modelled_lambda_fits"], "no: 512 MB is below the measured peak RSS of 600.0 MB")
+        XCTAssertEqual(rows[0]["modelled_cost_total_usd"], "")
+        XCTAssertEqual(rows[0]["modelled_makespan_s"], "")
+        XCTAssertEqual(rows[0]["modelled_memory_mb"], "512")
+        XCTAssertEqual(rows[1]["modelled_lambda_fits"], "yes")
+        XCTAssertNotEqual(rows[1]["modelled_cost_total_usd"], "")
+        XCTAssertNotNil(rows[0].lambdaCannotRunReason)
+    }
+
     /// The short last file is modelled from its own measurement, and an
     /// unmeasured remainder from the full-file median scaled by samples.
     func testRemainderRank() throws {
