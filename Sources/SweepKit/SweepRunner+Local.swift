@@ -9,7 +9,10 @@ extension SweepRunner {
     /// ask for more cores than `concurrency`; each row records how many ran
     /// beside it (`concurrent_ranks`). When ranks run side by side, the largest
     /// runs go first so that runs of similar length share a group (no core idles
-    /// while a long rank finishes); one at a time, the plan's order is kept.
+    /// while a long rank finishes), every thread count of one size together so
+    /// the 1- and 2-thread runs behind the parallel efficiency are measured
+    /// minutes apart, not at the two ends of the sweep; one at a time, the
+    /// plan's order is kept.
     func runLocal(records existing: [RankRecord]) throws -> SweepOutcome {
         var records = existing
         let configurations = spec.configurations
@@ -62,8 +65,7 @@ extension SweepRunner {
         var next = 0, done = 0
         let tasks = spec.concurrency > 1
             ? plan.tasks.enumerated().sorted { a, b in
-                (a.element.threads, -a.element.servings[0].plannedSamples, a.offset)
-                    < (b.element.threads, -b.element.servings[0].plannedSamples, b.offset)
+                (-a.element.servings[0].plannedSamples, a.offset) < (-b.element.servings[0].plannedSamples, b.offset)
             }.map(\.element)
             : plan.tasks
         do {
